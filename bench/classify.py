@@ -1,0 +1,89 @@
+"""Classifier speed on one core, beside the keyword alert's speed measured in the same run.
+
+Usage: .venv/bin/python bench/classify.py [--rounds N]
+Texts: dev-written and news-real from ../shared/corpora when present (each missing one is named and skipped),
+otherwise generated English and Arabic articles of typical length (600-1500 words).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from classifiers import KeywordAlert, load_classifier
+from newsmon.records import Classification, ClassifierInput
+
+TARGET_DOCS_PER_S = 500.0
+CORPORA = Path(__file__).resolve().parents[2] / "shared" / "corpora"
+SOURCES = ("dev-written/articles.jsonl", "news-real/articles.jsonl")
+
+
+def load_texts() -> list[ClassifierInput]:
+    docs: list[ClassifierInput] = []
+    for name in SOURCES:
+        path = CORPORA / name
+        if not path.exists():
+            print(f"skipped {path}: not found", file=sys.stderr)
+            continue
+        for line in path.read_text(encoding="utf-8").splitlines():
+            row = json.loads(line)
+            docs.append(ClassifierInput(id=row["id"], title=row.get("title") or "", text=row["text"],
+                                        lang=row.get("lang")))
+    return docs or generated_texts()
+
+
+def generated_texts(count: int = 400) -> list[ClassifierInput]:
+    rng = random.Random(4)
+    en = ("displaced families returned to their villages near Mosul after Islamic State fighters were driven out "
+          "the ministry said tax returns and oil revenues rose while tribal elders met for reconciliation talks "
+          "residents of the town complained about power cuts and water shortages during the summer heat").split()
+    ar = ("عادت الأسر النازحة إلى قراها قرب الموصل بعد طرد عناصر داعش وقالت الوزارة إن عوائد النفط ارتفعت "
+          "فيما اجتمع شيوخ العشائر لبحث المصالحة المجتمعية واشتكى السكان من انقطاع الكهرباء").split()
+    docs = []
+    for n in range(count):
+        words = en if n % 2 else ar
+        body = [" ".join(rng.choices(words, k=rng.randint(12, 30))) + "." for _ in range(rng.randint(40, 70))]
+        docs.append(ClassifierInput(id=f"gen-{n}", title=" ".join(rng.choices(words, k=8)), text=" ".join(body)))
+    return docs
+
+
+def docs_per_second(classify: Callable[[ClassifierInput], Classification], docs: list[ClassifierInput],
+                    rounds: int) -> float:
+    start = time.perf_counter()
+    for _ in range(rounds):
+        for doc in docs:
+            classify(doc)
+    return rounds * len(docs) / (time.perf_counter() - start)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=3, help="passes over the texts (the first warms caches)")
+    args = parser.parse_args()
+    docs = load_texts()
+    words = sum(len(d.text.split()) for d in docs) / len(docs)
+    classifier = load_classifier()
+    alert = KeywordAlert()
+    for doc in docs[:50]:  # warm the per-word cache as a long-running worker would have it
+        classifier.classify(doc)
+    ours = docs_per_second(classifier.classify, docs, args.rounds)
+    baseline = docs_per_second(alert.classify, docs, args.rounds)
+    long_docs = [d for d in docs if len(d.text.split()) >= 600]
+    long_rate = docs_per_second(classifier.classify, long_docs, args.rounds) if long_docs else 0.0
+    print(f"texts     {len(docs)} articles, {words:.0f} words on average, {args.rounds} rounds, 1 process")
+    print(f"baseline  keyword alert             {baseline:8.1f} docs/s")
+    print(f"newsmon   {classifier.version:<24}{ours:8.1f} docs/s   {ours / baseline:.2f}x baseline   "
+          f"target >= {TARGET_DOCS_PER_S:.0f} docs/s: {'met' if ours >= TARGET_DOCS_PER_S else 'NOT MET'}")
+    if long_docs:
+        words_long = sum(len(d.text.split()) for d in long_docs) / len(long_docs)
+        print(f"newsmon   articles >= 600 words only   {long_rate:8.1f} docs/s   ({len(long_docs)} articles, "
+              f"{words_long:.0f} words on average)")
+
+
+if __name__ == "__main__":
+    main()

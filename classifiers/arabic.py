@@ -1,0 +1,54 @@
+"""Arabic spelling normalisation and clitic stripping, so one rule term matches the ways a word is written.
+
+Arabic attaches conjunctions, prepositions and the article to the word (والنازحين = و + ال + نازحين), and
+writers vary alef hamza, final ya/alef maqsura and ta marbuta. Both the rule terms and the article tokens go
+through `normalise_arabic`; article tokens also yield their clitic-stripped forms from `arabic_forms`.
+"""
+
+from __future__ import annotations
+
+import re
+
+# Harakat, tanween, shadda, sukun, dagger alef and Quranic marks: writers use them rarely and inconsistently.
+_TASHKEEL = re.compile("[\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed]")
+_TATWEEL = "\u0640"
+_LETTER_MAP = str.maketrans({"أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا", "ى": "ي", "ة": "ه", "ؤ": "و", "ئ": "ي"})
+_ARABIC_LETTER = re.compile("[\u0621-\u064a]")
+_LATIN_LETTER = re.compile("[A-Za-z]")
+
+# Proclitics in the order they stack: conjunction, then preposition, then the article.
+_CONJUNCTIONS = ("و", "ف")
+_PREPOSITIONS = ("ب", "ل", "ك")
+_ARTICLE = "ال"
+_MIN_STEM_CHARS = 3  # shorter remainders are mostly accidents: وعد is a word, not و + عد
+
+
+def normalise_arabic(text: str) -> str:
+    """Fold the spelling variants that do not change the word: أ إ آ → ا, ى → ي, ة → ه, ؤ → و, ئ → ي, no tashkeel."""
+    return _TASHKEEL.sub("", text.replace(_TATWEEL, "")).translate(_LETTER_MAP)
+
+
+def arabic_forms(token: str) -> tuple[str, ...]:
+    """The token and each form left after removing stacked proclitics, longest first.
+
+    Expects a normalised token. Example: "وللنازحين" → ("وللنازحين", "للنازحين", "نازحين"): لل is ل + ال with
+    the alef dropped, as Arabic spelling does.
+    """
+    stems = [token]
+    if token[:1] in _CONJUNCTIONS and len(token) - 1 >= _MIN_STEM_CHARS:
+        stems.append(token[1:])
+    stems += [s[1:] for s in stems if s[:1] in _PREPOSITIONS and len(s) - 1 >= _MIN_STEM_CHARS]
+    for stem in list(stems):
+        if stem.startswith(_ARTICLE) and len(stem) - 2 >= _MIN_STEM_CHARS:
+            stems.append(stem[2:])
+        elif stem.startswith("لل") and len(stem) - 2 >= _MIN_STEM_CHARS:
+            stems.append(stem[2:])  # ل + ال with the article's alef dropped
+    return tuple(dict.fromkeys(stems))
+
+
+def arabic_share(text: str, sample_chars: int = 3000) -> float:
+    """Share of letters that are Arabic in the first `sample_chars` characters: 0 for none, 1 for all."""
+    sample = text[:sample_chars]
+    arabic = len(_ARABIC_LETTER.findall(sample))
+    latin = len(_LATIN_LETTER.findall(sample))
+    return arabic / (arabic + latin) if arabic + latin else 0.0

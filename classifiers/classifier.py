@@ -1,0 +1,231 @@
+"""The rule classifier: turns rule matches into a 0–1 score per tag, labels and the spans that decided them.
+
+Topic versus passing mention: every sentence gets the weight of its strongest match; the title and the lead
+count extra; the summed evidence is squashed by a logistic, together with the share of the article's
+sentences that carry evidence. So one line deep in a long story stays low, a headline theme or a paragraph
+of reporting goes high, and a threshold of 0.5 means "more likely a topic than not".
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from classifiers.arabic import arabic_share
+from classifiers.matching import AMBIGUOUS, NEGATIVE, PAIR_ANY, PAIR_WITH, SUPPORT, TERM, VETO, Match, Matcher, Unit
+from classifiers.rules import RULES_RELEASE, RuleSet, TagRules, load_rules
+from newsmon.config import DEFAULT_THRESHOLD, ClassifierConfig
+from newsmon.records import TAGS, Classification, ClassifierInput
+
+MAX_EVIDENCE_SPANS = 5
+MAX_SPAN_CHARS = 120
+CONTEXT_WORDS = 5  # words shown either side of a deciding term
+ARABIC_SHARE_FOR_AR = 0.5  # by letters: a few English names in an Arabic story do not make it English
+
+
+class SupportsClassify(Protocol):
+    """Anything `evaluate` and `classify_jsonl` can run: the rule classifier or the keyword alert."""
+
+    version: str
+    thresholds: dict[str, float]
+
+    def classify(self, doc: ClassifierInput) -> Classification: ...
+
+
+@dataclass(frozen=True, slots=True)
+class _Hit:
+    unit: int
+    start: int
+    end: int
+    weight: float
+    is_support: bool = False  # shown as evidence only after every term, pair and ambiguous match
+
+
+def detect_language(doc: ClassifierInput) -> str:
+    """"ar" or "en": doc.lang's primary subtag when given ("ar-IQ" → "ar"), else by script."""
+    if doc.lang:
+        return doc.lang.split("-")[0].split("_")[0].lower()
+    return "ar" if arabic_share(doc.title + "\n" + doc.text) >= ARABIC_SHARE_FOR_AR else "en"
+
+
+@dataclass
+class Classifier:
+    """Scores articles with the rules of `rules`; pure (no I/O, no clock) and picklable for worker processes."""
+
+    rules: RuleSet
+    thresholds: dict[str, float]
+    version: str = ""
+    _matchers: dict[str, Matcher] = field(default_factory=dict, repr=False)
+
+    def __post_init__(self) -> None:
+        self.version = f"rules-{RULES_RELEASE}+{self.rules.digest}"
+        self._matchers = {lang: Matcher(lang_rules) for lang, lang_rules in self.rules.languages.items()}
+
+    def classify(self, doc: ClassifierInput) -> Classification:
+        lang = detect_language(doc)
+        if lang not in self._matchers:
+            # A language without rules: the script decides between the rule sets we have.
+            lang = "ar" if arabic_share(doc.title + "\n" + doc.text) >= ARABIC_SHARE_FOR_AR else "en"
+        matcher = self._matchers.get(lang) or next(iter(self._matchers.values()))
+        rules = self.rules.languages[matcher.lang]
+        matched = matcher.match(doc.title, doc.text)
+        by_tag: dict[str, list[Match]] = {tag: [] for tag in TAGS}
+        for m in matched.matches:
+            by_tag[m.tag].append(m)
+        scores: dict[str, float] = {}
+        evidence: dict[str, tuple[str, ...]] = {}
+        for tag in TAGS:
+            score, hits = _score_tag(rules.tags[tag], by_tag[tag], matched.units)
+            scores[tag] = round(score, 4)
+            if score >= self.thresholds[tag]:
+                evidence[tag] = _evidence(hits, matched.units)
+        labels = tuple(tag for tag in TAGS if tag in evidence)
+        return Classification(id=doc.id, scores=scores, labels=labels, evidence=evidence,
+                              classifier_version=self.version)
+
+    def classify_many(self, docs: Iterable[ClassifierInput]) -> list[Classification]:
+        return [self.classify(doc) for doc in docs]
+
+
+def load_classifier(config: ClassifierConfig | None = None) -> Classifier:
+    """The rule classifier with the config's thresholds (0.5 where unset) and rules (shipped unless rules_dir)."""
+    config = config or ClassifierConfig()
+    thresholds = {tag: float(config.thresholds.get(tag, DEFAULT_THRESHOLD)) for tag in TAGS}
+    return Classifier(rules=load_rules(config.rules_dir), thresholds=thresholds)
+
+
+def _score_tag(rules: TagRules, matches: list[Match], units: tuple[Unit, ...]) -> tuple[float, list[_Hit]]:
+    masked = {(m.unit, i) for m in matches if m.kind == NEGATIVE for i in range(m.start, m.end)}
+    masked |= _guarded_acronym_positions(rules, matches, units)
+    live = [m for m in matches if m.kind != NEGATIVE and not any((m.unit, i) in masked for i in range(m.start, m.end))]
+
+    hits = [_Hit(m.unit, m.start, m.end, m.phrase.weight) for m in live if m.kind == TERM]
+    for index, pair in enumerate(rules.pairs):
+        with_units = {m.unit for m in live if m.kind == PAIR_WITH and m.pair_index == index}
+        hits += [_Hit(m.unit, m.start, m.end, pair.weight)
+                 for m in live if m.kind == PAIR_ANY and m.pair_index == index and m.unit in with_units]
+    support = [_Hit(m.unit, m.start, m.end, m.phrase.weight, True) for m in live if m.kind == SUPPORT]
+    vetoed = any(m.kind == VETO for m in live)
+    if not vetoed and len({m.phrase.text for m in live if m.kind == SUPPORT}) >= rules.min_support:
+        hits += [_Hit(m.unit, m.start, m.end, m.phrase.weight) for m in live if m.kind == AMBIGUOUS]
+    if not hits:
+        return _logistic(rules.bias), []
+    features = _features(rules, hits, support, len(units) - 1)
+    logit = rules.bias + rules.mass * math.log1p(features.mass) + rules.share * features.share
+    return _logistic(logit), hits + support
+
+
+@dataclass(frozen=True, slots=True)
+class _Features:
+    mass: float  # weighted evidence: per sentence its strongest match, title and lead counted extra
+    share: float  # fraction of the text's sentences with a term, pair or ambiguous match
+    core_sentences: int
+    support_mass: float
+
+
+def _features(rules: TagRules, hits: list[_Hit], support: list[_Hit], sentences: int) -> _Features:
+    best: dict[int, float] = {}
+    for hit in hits:
+        best[hit.unit] = max(best.get(hit.unit, 0.0), hit.weight)
+    # Support words count only next to a core match: a paragraph on the topic, not the same words elsewhere.
+    support_best: dict[int, float] = {}
+    for hit in support:
+        if hit.unit not in best and any(hit.unit + d in best for d in (-2, -1, 1, 2)):
+            support_best[hit.unit] = max(support_best.get(hit.unit, 0.0), hit.weight)
+    mass = 0.0
+    for unit, weight in [*best.items(), *support_best.items()]:
+        if unit == 0:
+            mass += rules.title_weight * weight
+        elif unit <= rules.lead_sentences:
+            mass += rules.lead_weight * weight
+        else:
+            mass += weight
+    share = sum(min(w, 1.0) for u, w in best.items() if u > 0) / max(sentences, 1)
+    return _Features(mass=mass, share=share, core_sentences=sum(1 for u in best if u > 0),
+                     support_mass=sum(support_best.values()))
+
+
+def _guarded_acronym_positions(rules: TagRules, matches: list[Match], units: tuple[Unit, ...]) -> set[tuple[int, int]]:
+    """Every place an acronym stands, once the article defines it as something else: "… Service (ISIS)"."""
+    if not rules.guarded_acronyms:
+        return set()
+    core_words = {p.keys for p in rules.terms}
+    foreign = set()
+    for unit in units:
+        for acronym in rules.guarded_acronyms:
+            for found in re.finditer(r"\(\s*" + acronym + r"\s*\)", unit.text):
+                expansion = _expansion(unit.text[: found.start()], acronym)
+                if expansion and not any(_contains(expansion, keys) for keys in core_words):
+                    foreign.add(acronym)
+    if not foreign:
+        return set()
+    return {(n, i) for n, unit in enumerate(units) for i, word in enumerate(unit.words) if word in foreign}
+
+
+_SMALL_WORDS = {"and", "of", "for", "the", "in", "on", "&", "de"}
+
+
+def _expansion(before: str, acronym: str) -> list[str] | None:
+    """The capitalised words just before "(ACRONYM)" whose initials spell it, lowercased; None if they do not."""
+    words = re.findall(r"[\w&][\w'&-]*", before[-150:])
+    initials = ""
+    taken: list[str] = []
+    for word in reversed(words):
+        if word.lower() in _SMALL_WORDS:
+            taken.append(word.lower())
+            continue
+        if not word[:1].isupper():
+            return None
+        initials = word[0] + initials
+        taken.append(word.lower())
+        if initials == acronym:
+            return list(reversed(taken))
+        if not acronym.endswith(initials):
+            return None
+    return None
+
+
+def _contains(words: list[str], keys: tuple[str, ...]) -> bool:
+    plain = tuple(k.lstrip("^").lower() for k in keys)
+    return any(tuple(words[i : i + len(plain)]) == plain for i in range(len(words) - len(plain) + 1))
+
+
+def _evidence(hits: list[_Hit], units: tuple[Unit, ...]) -> tuple[str, ...]:
+    """Up to five short spans around the deciding terms: strongest first, then title before body."""
+    spans: list[str] = []
+    seen_units: set[int] = set()
+    for hit in sorted(hits, key=lambda h: (h.is_support, -h.weight, h.unit, h.start)):
+        if hit.unit in seen_units:
+            continue  # one span per sentence: the evidence should show breadth, not one line five times
+        seen_units.add(hit.unit)
+        spans.append(_span(units[hit.unit], hit))
+        if len(spans) == MAX_EVIDENCE_SPANS:
+            break
+    return tuple(spans)
+
+
+def _span(unit: Unit, hit: _Hit) -> str:
+    spans = unit.spans()
+    first = max(0, hit.start - CONTEXT_WORDS)
+    last = min(len(spans), hit.end + CONTEXT_WORDS) - 1
+    start, end = spans[first][0], spans[last][1]
+    hit_start, hit_end = spans[hit.start][0], spans[hit.end - 1][1]
+    # Trim the context, never the deciding words, when a span runs long.
+    while end - start > MAX_SPAN_CHARS and (first < hit.start or last >= hit.end):
+        if hit_start - start >= end - hit_end and first < hit.start:
+            first += 1
+            start = spans[first][0]
+        elif last >= hit.end:
+            last -= 1
+            end = spans[last][1]
+        else:
+            break
+    text = " ".join(unit.text[start:end].split())
+    return text[:MAX_SPAN_CHARS]
+
+
+def _logistic(x: float) -> float:
+    return 1.0 / (1.0 + math.exp(-x))

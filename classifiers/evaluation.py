@@ -1,0 +1,213 @@
+"""`newsmon eval`: precision, recall and F1 of the classifier on labelled articles, beside the keyword alert's.
+
+Two input shapes: one JSONL with text and 0/1 labels together (id, title, text, lang, isis, returns,
+reconciliation), or a labels JSONL (id + 0/1 per tag) joined by id with a texts JSONL (id, title, text, lang).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from classifiers.classifier import SupportsClassify, detect_language
+from classifiers.keyword_alert import KeywordAlert
+from newsmon.errors import ConfigError
+from newsmon.records import TAGS, Classification, ClassifierInput
+
+WORST_CASES_SHOWN = 5  # per kind (false positive, false negative)
+
+
+@dataclass(frozen=True, slots=True)
+class TagCounts:
+    tp: int = 0
+    fp: int = 0
+    fn: int = 0
+
+    @property
+    def precision(self) -> float | None:
+        return self.tp / (self.tp + self.fp) if self.tp + self.fp else None
+
+    @property
+    def recall(self) -> float | None:
+        return self.tp / (self.tp + self.fn) if self.tp + self.fn else None
+
+    @property
+    def f1(self) -> float | None:
+        """None when the slice has no positives and none were predicted: nothing to score."""
+        if self.tp + self.fp + self.fn == 0:
+            return None
+        return 2 * self.tp / (2 * self.tp + self.fp + self.fn)
+
+
+@dataclass(frozen=True, slots=True)
+class SliceScores:
+    """One slice of the articles (all, or one language): counts per tag for classifier and keyword alert."""
+
+    name: str
+    articles: int
+    classifier: dict[str, TagCounts]
+    keyword_alert: dict[str, TagCounts]
+
+    @staticmethod
+    def macro_f1(counts: dict[str, TagCounts]) -> float | None:
+        values = [c.f1 for c in counts.values() if c.f1 is not None]
+        return sum(values) / len(values) if values else None
+
+
+@dataclass(frozen=True, slots=True)
+class ErrorCase:
+    """A wrong label: `kind` is "false positive" or "false negative"."""
+
+    kind: str
+    tag: str
+    id: str
+    title: str
+    score: float
+    evidence: tuple[str, ...]
+    keyword_alert_fired: bool
+
+
+@dataclass(frozen=True, slots=True)
+class EvalReport:
+    classifier_version: str
+    baseline_version: str
+    slices: list[SliceScores]
+    errors: list[ErrorCase] = field(default_factory=list)
+
+    def macro_f1(self, slice_name: str = "all") -> float | None:
+        """The classifier's macro-F1 on a slice ("all", "en", "ar"), None if the slice is absent."""
+        for scores in self.slices:
+            if scores.name == slice_name:
+                return SliceScores.macro_f1(scores.classifier)
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class _Labelled:
+    doc: ClassifierInput
+    gold: dict[str, bool]
+
+
+def evaluate(labels_path: Path, texts_path: Path | None, classifier: SupportsClassify) -> EvalReport:
+    """Run `classifier` and the keyword alert on the labelled articles and count their hits and misses.
+
+    Raises ConfigError naming the file and line when a file is missing, a line is not JSON, a label is not
+    0/1 or a labelled id has no text.
+    """
+    labelled = list(_read_labelled(labels_path, texts_path))
+    baseline = KeywordAlert()
+    rows = [(item, classifier.classify(item.doc), baseline.classify(item.doc)) for item in labelled]
+    slices = [("all", rows)]
+    for lang in sorted({detect_language(item.doc) for item in labelled}):
+        slices.append((lang, [r for r in rows if detect_language(r[0].doc) == lang]))
+    report_slices = [
+        SliceScores(name=name, articles=len(part),
+                    classifier=_counts([(item.gold, ours) for item, ours, _ in part]),
+                    keyword_alert=_counts([(item.gold, theirs) for item, _, theirs in part]))
+        for name, part in slices
+    ]
+    errors: list[ErrorCase] = []
+    for tag in TAGS:
+        false_pos = [(ours.scores[tag], item, ours, kw) for item, ours, kw in rows
+                     if tag in ours.labels and not item.gold[tag]]
+        false_neg = [(ours.scores[tag], item, ours, kw) for item, ours, kw in rows
+                     if tag not in ours.labels and item.gold[tag]]
+        for kind, cases in (("false positive", sorted(false_pos, key=lambda c: -c[0])),
+                            ("false negative", sorted(false_neg, key=lambda c: c[0]))):
+            for score, item, ours, kw in cases[:WORST_CASES_SHOWN]:
+                errors.append(ErrorCase(kind=kind, tag=tag, id=item.doc.id, title=item.doc.title, score=score,
+                                        evidence=ours.evidence.get(tag, ()), keyword_alert_fired=tag in kw.labels))
+    return EvalReport(classifier_version=classifier.version, baseline_version=baseline.version,
+                      slices=report_slices, errors=errors)
+
+
+def format_report(report: EvalReport) -> str:
+    """The report as text: one line per slice and tag, each figure followed by the keyword alert's in brackets."""
+    lines = [f"classifier {report.classifier_version}; every figure is followed by the keyword alert's [kw]"]
+    lines.append(f"{'slice':<6} {'tag':<15} {'n':>4} {'pos':>4}  {'precision':<14} {'recall':<14} {'F1':<14}")
+    for scores in report.slices:
+        for tag in TAGS:
+            ours, theirs = scores.classifier[tag], scores.keyword_alert[tag]
+            lines.append(
+                f"{scores.name:<6} {tag:<15} {scores.articles:>4} {ours.tp + ours.fn:>4}  "
+                f"{_pair(ours.precision, theirs.precision):<14} {_pair(ours.recall, theirs.recall):<14} "
+                f"{_pair(ours.f1, theirs.f1):<14}"
+            )
+        macro = _pair(SliceScores.macro_f1(scores.classifier), SliceScores.macro_f1(scores.keyword_alert))
+        lines.append(f"{scores.name:<6} {'macro-F1':<15} {scores.articles:>4} {'':>4}  {'':<14} {'':<14} {macro}")
+    for kind in ("false positive", "false negative"):
+        cases = [e for e in report.errors if e.kind == kind]
+        lines.append("")
+        lines.append(f"worst {kind}s ({len(cases)} shown, up to {WORST_CASES_SHOWN} per tag):")
+        for case in cases:
+            kw = "kw fired" if case.keyword_alert_fired else "kw silent"
+            lines.append(f"  {case.tag:<15} {case.score:.2f}  {case.id}  ({kw})  {case.title[:90]}")
+            lines.extend(f"      · {span}" for span in case.evidence)
+    return "\n".join(lines)
+
+
+def _pair(ours: float | None, theirs: float | None) -> str:
+    return f"{_fmt(ours)} [{_fmt(theirs)}]"
+
+
+def _fmt(value: float | None) -> str:
+    return "n/a " if value is None else f"{value:.2f}"
+
+
+def _counts(pairs: list[tuple[dict[str, bool], Classification]]) -> dict[str, TagCounts]:
+    out = {}
+    for tag in TAGS:
+        tp = sum(1 for gold, got in pairs if gold[tag] and tag in got.labels)
+        fp = sum(1 for gold, got in pairs if not gold[tag] and tag in got.labels)
+        fn = sum(1 for gold, got in pairs if gold[tag] and tag not in got.labels)
+        out[tag] = TagCounts(tp=tp, fp=fp, fn=fn)
+    return out
+
+
+def _read_jsonl(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
+    try:
+        handle = path.open(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read: {exc.strerror}.") from exc
+    with handle:
+        for number, line in enumerate(handle, start=1):
+            if not line.strip():
+                continue
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise ConfigError(f"{path}: line {number}: not valid JSON: {exc}") from exc
+            if not isinstance(record, dict) or "id" not in record:
+                raise ConfigError(f"{path}: line {number}: expected a JSON object with an \"id\".")
+            yield number, record
+
+
+def _read_labelled(labels_path: Path, texts_path: Path | None) -> Iterator[_Labelled]:
+    texts: dict[str, dict[str, Any]] = {}
+    if texts_path is not None:
+        texts = {str(r["id"]): r for _, r in _read_jsonl(texts_path)}
+    for number, record in _read_jsonl(labels_path):
+        where = f"{labels_path}: line {number}"
+        gold = {}
+        for tag in TAGS:
+            value = record.get(tag)
+            if value not in (0, 1) or isinstance(value, float):
+                raise ConfigError(f"{where}: {tag} = {value!r}: expected 0 or 1.")
+            gold[tag] = bool(value)
+        source = record
+        if texts_path is not None:
+            found = texts.get(str(record["id"]))
+            if found is None:
+                raise ConfigError(f"{where}: id {record['id']!r} is not in {texts_path}.")
+            source = found
+        text = source.get("text")
+        if not isinstance(text, str):
+            hint = "" if texts_path else " Pass --texts FILE when labels and texts are in separate files."
+            raise ConfigError(f"{where}: no \"text\" for id {record['id']!r}.{hint}")
+        lang = source.get("lang")
+        doc = ClassifierInput(id=str(record["id"]), title=str(source.get("title") or ""), text=text,
+                              lang=lang if isinstance(lang, str) and lang else None)
+        yield _Labelled(doc=doc, gold=gold)

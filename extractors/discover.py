@@ -1,0 +1,304 @@
+"""Discovery: turn a source (feed, sitemap or section page) into the article links it lists, as FeedItems."""
+
+from __future__ import annotations
+
+import calendar
+import json
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+import feedparser
+from lxml import etree
+from lxml import html as lxml_html
+
+from extractors.fetch import Fetcher, Validators
+from extractors.urls import UnsafeURL, canonical_url, host_of
+from newsmon import defaults
+from newsmon.config import SourceConfig
+from newsmon.records import FailureReason, FeedItem, FetchAttempt, SourceKind
+
+# Links on a section page that are navigation, not articles.
+_NAV_PATH = re.compile(
+    r"/(tag|tags|topic|topics|category|categories|section|sections|author|authors|page|search|about|contact|"
+    r"privacy|terms|login|register|subscribe|newsletters?|feed|rss|video|videos|gallery|live|archive|staff|careers|cookies|"
+    r"corrections|contact-us|advertise|sitemap)(/|$|\.)",
+    re.I,
+)
+# An article's last path segment: a slug of three or more words, a long numeric id, or a page under a folder.
+_ARTICLE_SLUG = re.compile(r"([\w%]+-[\w%]+-[\w%]+|\d{5,})", re.I)
+
+
+class FeedInvalid(ValueError):
+    """The body is not a feed or sitemap we can read; the message says what it looked like."""
+
+
+@dataclass(slots=True)
+class Discovery:
+    """What discovering one source found: the items, every request made, and validators for next time."""
+
+    items: list[FeedItem] = field(default_factory=list)
+    attempts: list[FetchAttempt] = field(default_factory=list)
+    validators: Validators | None = None
+    not_modified: bool = False
+
+    @property
+    def failed(self) -> bool:
+        return not self.items and any(a.error for a in self.attempts) and not self.not_modified
+
+
+def _utc(struct: Any) -> datetime | None:
+    if not struct:
+        return None
+    try:
+        return datetime.fromtimestamp(calendar.timegm(struct), tz=UTC)
+    except (OverflowError, ValueError, TypeError):
+        return None
+
+
+def parse_iso_datetime(value: str | None) -> datetime | None:
+    """ISO 8601 dates as feeds and sitemaps write them; date-only values mean midnight UTC."""
+    if not value or not isinstance(value, str):
+        return None
+    text = value.strip().replace("Z", "+00:00")
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed.astimezone(UTC)
+
+
+def _item(source: str, link: str, base: str, title: Any, published: datetime | None, guid: Any) -> FeedItem | None:
+    try:
+        url = canonical_url(link, base=base)
+    except (UnsafeURL, ValueError):
+        # Kept as written, so the fetch stage refuses it and the refusal is recorded in `fetches`.
+        url = str(link).strip()[:2000]
+        if not url:
+            return None
+    clean_title = " ".join(str(title).split())[:500] if title else None
+    return FeedItem(source, url, clean_title or None, published, str(guid)[:500] if guid else None)
+
+
+def parse_feed(body: bytes, source: str, base_url: str, max_items: int = defaults.MAX_FEED_ITEMS) -> list[FeedItem]:
+    """Items of an RSS 0.9x/1.0/2.0, Atom or JSON Feed document; raises FeedInvalid for anything else."""
+    head = body.lstrip()[:1]
+    if head in (b"{", b"["):
+        return _parse_json_feed(body, source, base_url, max_items)
+    parsed = feedparser.parse(body, sanitize_html=False, resolve_relative_uris=False)
+    entries = parsed.get("entries") or []
+    if not entries:
+        version = parsed.get("version") or ""
+        if body.lstrip()[:200].lower().find(b"<html") >= 0 or b"<!doctype html" in body[:500].lower():
+            raise FeedInvalid("an HTML page, not a feed")
+        if parsed.get("bozo") and not version:
+            raise FeedInvalid(f"not well-formed XML: {parsed.get('bozo_exception')}"[:300])
+        return []
+    items: list[FeedItem] = []
+    for entry in entries[:max_items]:
+        link = entry.get("link") or _first_alternate(entry) or entry.get("id")
+        if not link:
+            continue
+        published = _utc(entry.get("published_parsed")) or _utc(entry.get("updated_parsed"))
+        item = _item(source, link, base_url, entry.get("title"), published, entry.get("id"))
+        if item:
+            items.append(item)
+    return items
+
+
+def _first_alternate(entry: Any) -> str | None:
+    for link in entry.get("links") or []:
+        if link.get("rel", "alternate") == "alternate" and link.get("href"):
+            return str(link["href"])
+    return None
+
+
+def _parse_json_feed(body: bytes, source: str, base_url: str, max_items: int) -> list[FeedItem]:
+    try:
+        document = json.loads(body)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise FeedInvalid(f"not valid JSON: {exc}"[:300]) from exc
+    if not isinstance(document, dict) or not isinstance(document.get("items"), list):
+        raise FeedInvalid('JSON without an "items" list: not a JSON Feed')
+    items: list[FeedItem] = []
+    for entry in document["items"][:max_items]:
+        if not isinstance(entry, dict):
+            continue
+        link = entry.get("url") or entry.get("external_url")
+        if not isinstance(link, str):
+            continue
+        published = parse_iso_datetime(entry.get("date_published")) or parse_iso_datetime(entry.get("date_modified"))
+        item = _item(source, link, base_url, entry.get("title"), published, entry.get("id"))
+        if item:
+            items.append(item)
+    return items
+
+
+@dataclass(slots=True)
+class SitemapContent:
+    items: list[FeedItem]
+    child_sitemaps: list[str]
+
+
+def _local(tag: Any) -> str:
+    return tag.rsplit("}", 1)[-1] if isinstance(tag, str) else ""
+
+
+def parse_sitemap(body: bytes, source: str, base_url: str, max_items: int = defaults.MAX_FEED_ITEMS) -> SitemapContent:
+    """Article URLs of a urlset (plain or Google News), or the child sitemaps of a sitemap index."""
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, recover=True, huge_tree=False)
+    try:
+        root = etree.fromstring(body, parser=parser)
+    except etree.XMLSyntaxError as exc:
+        raise FeedInvalid(f"not well-formed XML: {exc}"[:300]) from exc
+    if root is None:
+        raise FeedInvalid("not XML")
+    kind = _local(root.tag)
+    if kind == "sitemapindex":
+        children = [loc for loc in (_child_text(sm, "loc") for sm in root) if loc]
+        return SitemapContent([], children[:1000])
+    if kind != "urlset":
+        if kind in ("rss", "feed", "RDF"):
+            return SitemapContent(parse_feed(body, source, base_url, max_items), [])
+        raise FeedInvalid(f"root element <{kind or '?'}> is neither <urlset> nor <sitemapindex>")
+    items: list[FeedItem] = []
+    for url_el in root:
+        if len(items) >= max_items:
+            break
+        loc = _child_text(url_el, "loc")
+        if not loc:
+            continue
+        title = None
+        published = parse_iso_datetime(_child_text(url_el, "lastmod"))
+        for child in url_el:
+            if _local(child.tag) == "news":
+                title = _child_text(child, "title") or title
+                published = parse_iso_datetime(_child_text(child, "publication_date")) or published
+        item = _item(source, loc, base_url, title, published, None)
+        if item:
+            items.append(item)
+    return SitemapContent(items, [])
+
+
+def _child_text(element: Any, name: str) -> str | None:
+    for child in element:
+        if _local(child.tag) == name and child.text:
+            return str(child.text).strip()
+    return None
+
+
+def parse_section_page(
+    html: str, source: str, base_url: str, max_links: int = defaults.MAX_PAGE_LINKS
+) -> list[FeedItem]:
+    """Links on a section page that look like articles on the same site, in page order."""
+    try:
+        document = lxml_html.fromstring(html)
+    except (etree.ParserError, ValueError) as exc:
+        raise FeedInvalid(f"section page is not parseable HTML: {exc}"[:300]) from exc
+    site = host_of(base_url)
+    items: dict[str, FeedItem] = {}
+    for anchor in document.iter("a"):
+        href = anchor.get("href")
+        if not href or href.startswith(("mailto:", "javascript:", "tel:", "#")):
+            continue
+        item = _item(source, href, base_url, anchor.text_content(), None, None)
+        if item is None or not item.url.startswith(("http://", "https://")) or host_of(item.url) != site:
+            continue
+        if item.url in items:
+            continue
+        if not _looks_like_article(urlsplit(item.url).path):
+            continue
+        items[item.url] = item
+        if len(items) >= max_links:
+            break
+    return list(items.values())
+
+
+def _looks_like_article(path: str) -> bool:
+    segments = [s for s in path.split("/") if s]
+    if not segments or _NAV_PATH.search(path) or path.endswith("/"):
+        return False
+    last = segments[-1]
+    return bool(_ARTICLE_SLUG.search(last)) or (len(segments) >= 2 and last.endswith((".html", ".htm", ".shtml")))
+
+
+async def discover_feed_items(source: SourceConfig, fetcher: Fetcher, validators: Validators | None) -> Discovery:
+    """Fetch a source and list its article links. Never raises for a bad source: failures are in `attempts`."""
+    discovery = Discovery()
+    settings = fetcher.settings
+    expect_html = source.kind is SourceKind.PAGE
+    result = await fetcher.fetch(
+        source.url, source.name, max_bytes=settings.max_feed_bytes, validators=validators, expect_html=expect_html
+    )
+    discovery.attempts.append(result.attempt)
+    if result.not_modified:
+        discovery.not_modified = True
+        discovery.validators = validators
+        return discovery
+    if not result.ok:
+        return discovery
+    try:
+        if source.kind is SourceKind.FEED:
+            discovery.items = parse_feed(result.body, source.name, result.final_url, settings.max_feed_items)
+        elif source.kind is SourceKind.PAGE:
+            discovery.items = parse_section_page(result.text(), source.name, result.final_url)
+        else:
+            discovery.items = await _walk_sitemaps(result.body, result.final_url, source, fetcher, discovery)
+    except FeedInvalid as exc:
+        discovery.attempts[-1] = _as_failure(result.attempt, FailureReason.FEED_INVALID, str(exc))
+        return discovery
+    discovery.validators = result.validators
+    discovery.items = list(_unique(discovery.items))
+    return discovery
+
+
+async def _walk_sitemaps(
+    body: bytes, url: str, source: SourceConfig, fetcher: Fetcher, discovery: Discovery
+) -> list[FeedItem]:
+    settings = fetcher.settings
+    items: list[FeedItem] = []
+    queue: list[tuple[bytes, str, int]] = [(body, url, 0)]
+    visited = {url}
+    while queue:
+        data, at, depth = queue.pop(0)
+        content = parse_sitemap(data, source.name, at, settings.max_feed_items - len(items))
+        items.extend(content.items)
+        if depth >= defaults.MAX_SITEMAP_DEPTH:
+            continue
+        for child in content.child_sitemaps:
+            try:
+                child_url = canonical_url(child, base=at)
+            except UnsafeURL:
+                continue
+            if child_url in visited or len(items) >= settings.max_feed_items:
+                continue
+            visited.add(child_url)
+            result = await fetcher.fetch(child_url, source.name, max_bytes=settings.max_feed_bytes, expect_html=False)
+            discovery.attempts.append(result.attempt)
+            if result.ok:
+                try:
+                    queue.append((result.body, result.final_url, depth + 1))
+                    parse_sitemap(result.body, source.name, result.final_url, 1)
+                except FeedInvalid as exc:
+                    queue.pop()
+                    discovery.attempts[-1] = _as_failure(result.attempt, FailureReason.FEED_INVALID, str(exc))
+    return items
+
+
+def _as_failure(attempt: FetchAttempt, reason: FailureReason, detail: str) -> FetchAttempt:
+    return FetchAttempt(
+        attempt.url, attempt.source, attempt.status, f"{reason.value}: {detail}", attempt.elapsed_ms, attempt.fetched_at
+    )
+
+
+def _unique(items: list[FeedItem]) -> Iterator[FeedItem]:
+    seen: set[str] = set()
+    for item in items:
+        if item.url not in seen:
+            seen.add(item.url)
+            yield item

@@ -1,0 +1,396 @@
+"""Polite, guarded HTTP fetching for one pass: robots.txt, per-host limits, retries, a body cap, our own decoding.
+
+Every request ends as a FetchAttempt (the `fetches` row); a body comes back only when the attempt succeeded.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+
+import charset_normalizer
+import httpx
+from protego import Protego
+from tenacity import AsyncRetrying, RetryCallState, retry_if_result, stop_after_attempt
+
+from extractors.urls import UnsafeURL, check_resolved_addresses, host_of
+from newsmon import defaults
+from newsmon.config import FetchConfig
+from newsmon.records import FailureReason, FetchAttempt
+
+log = logging.getLogger(__name__)
+
+HTML_TYPES = ("text/html", "application/xhtml+xml")
+_META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.I)
+_RETRYABLE_STATUS = {429, 500, 502, 503, 504}
+
+
+@dataclass(frozen=True, slots=True)
+class Validators:
+    """HTTP cache validators from the last successful fetch of a feed or sitemap."""
+
+    etag: str | None = None
+    last_modified: str | None = None
+
+
+@dataclass(slots=True)
+class FetchResult:
+    attempt: FetchAttempt
+    final_url: str
+    body: bytes = b""
+    content_type: str = ""
+    charset: str | None = None
+    not_modified: bool = False
+    validators: Validators = field(default_factory=Validators)
+    retry_after_s: float | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.attempt.error is None
+
+    def text(self) -> str:
+        return decode_html(self.body, self.charset)
+
+
+def failure_text(reason: FailureReason, detail: str) -> str:
+    return f"{reason.value}: {detail}"
+
+
+def decode_html(body: bytes, header_charset: str | None) -> str:
+    """Decode bytes we fetched: the header charset, then a <meta> charset, then detection.
+
+    A charset that cannot decode the bytes strictly is a lie (servers often claim ISO-8859-1 for UTF-8 Arabic
+    pages), so it is skipped rather than trusted.
+    """
+    candidates: list[str] = []
+    if body.startswith(b"\xef\xbb\xbf"):
+        candidates.append("utf-8-sig")
+    if header_charset:
+        candidates.append(header_charset)
+    meta = _META_CHARSET.search(body[:4096])
+    if meta:
+        candidates.append(meta.group(1).decode("ascii", "replace"))
+    candidates.append("utf-8")
+    for charset in candidates:
+        try:
+            decoded = body.decode(charset)
+        except (LookupError, UnicodeDecodeError):
+            continue
+        # Latin-1 and cp1252 decode any bytes: only trust them when detection agrees the text is not UTF-8.
+        if charset.lower().replace("_", "-") in ("iso-8859-1", "latin-1", "latin1", "windows-1252", "cp1252"):
+            try:
+                return body.decode("utf-8")
+            except UnicodeDecodeError:
+                return decoded
+        return decoded
+    best = charset_normalizer.from_bytes(body[:200_000]).best()
+    if best is not None and best.encoding:
+        return body.decode(best.encoding, errors="replace")
+    return body.decode("utf-8", errors="replace")
+
+
+class _HostGate:
+    """At most N requests in flight to one host, and a minimum gap between their starts."""
+
+    def __init__(self, concurrency: int, delay_s: float) -> None:
+        self.semaphore = asyncio.Semaphore(max(1, concurrency))
+        self.delay_s = delay_s
+        self._next_start = 0.0
+        self._lock = asyncio.Lock()
+
+    async def __aenter__(self) -> None:
+        await self.semaphore.acquire()
+        if self.delay_s > 0:
+            async with self._lock:
+                wait = self._next_start - time.monotonic()
+                if wait > 0:
+                    await asyncio.sleep(wait)
+                self._next_start = time.monotonic() + self.delay_s
+
+    async def __aexit__(self, *exc: object) -> None:
+        self.semaphore.release()
+
+
+class Fetcher:
+    """An httpx client for one pass and one source, with every politeness and safety rule applied.
+
+    `allow_private` is True only when the source itself lives on a private or loopback address (a test site or an
+    intranet feed); unspecified, link-local, multicast and reserved addresses are refused regardless.
+    """
+
+    def __init__(
+        self,
+        settings: FetchConfig,
+        *,
+        allow_private: bool = False,
+        sleep: Callable[[float], Any] = asyncio.sleep,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self.settings = settings
+        self.allow_private = allow_private
+        self._sleep = sleep
+        timeout = httpx.Timeout(settings.fetch_timeout_s)
+        self.client = httpx.AsyncClient(
+            headers={"User-Agent": settings.user_agent, "Accept-Encoding": "gzip, deflate"},
+            timeout=timeout,
+            follow_redirects=False,  # each hop goes through the address guard
+            transport=transport,
+            limits=httpx.Limits(max_connections=64, max_keepalive_connections=16),
+            trust_env=False,  # a proxy from the environment would hide where requests really go
+        )
+        self._gates: dict[str, _HostGate] = {}
+        self._robots: dict[str, Protego | None] = {}
+        self._robots_locks: dict[str, asyncio.Lock] = {}
+        self._resolved: dict[tuple[str, int], list[str]] = {}
+
+    async def __aenter__(self) -> Fetcher:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.client.aclose()
+
+    async def fetch(
+        self,
+        url: str,
+        source: str,
+        *,
+        max_bytes: int | None = None,
+        validators: Validators | None = None,
+        expect_html: bool = True,
+        check_robots: bool = True,
+    ) -> FetchResult:
+        """Fetch one URL with retries; never raises for network trouble, returns a failed attempt instead."""
+        started = time.monotonic()
+        fetched_at = datetime.now(UTC)
+        cap = max_bytes or self.settings.max_body_bytes
+
+        def attempt(status: int | None, error: str | None) -> FetchAttempt:
+            elapsed_ms = int((time.monotonic() - started) * 1000)
+            return FetchAttempt(url, source, status, error, elapsed_ms, fetched_at)
+
+        try:
+            await self._guard(url)
+        except UnsafeURL as exc:
+            return FetchResult(attempt(None, failure_text(FailureReason.UNSAFE_URL, str(exc))), url)
+        if check_robots:
+            try:
+                allowed = await self.robots_allow(url)
+            except UnsafeURL as exc:
+                return FetchResult(attempt(None, failure_text(FailureReason.UNSAFE_URL, str(exc))), url)
+            if not allowed:
+                detail = f"robots.txt of {host_of(url)} disallows {urlsplit(url).path}"
+                return FetchResult(attempt(None, failure_text(FailureReason.ROBOTS_DISALLOWED, detail)), url)
+
+        def wait_s(state: RetryCallState) -> float:
+            result = state.outcome.result() if state.outcome else None
+            backoff = self.settings.retry_backoff_s * (2 ** (state.attempt_number - 1))
+            if result is not None and result.retry_after_s is not None:
+                return float(max(backoff, result.retry_after_s))
+            return float(backoff)
+
+        def should_retry(result: FetchResult) -> bool:
+            if result.attempt.error is None:
+                return False
+            if result.retry_after_s is not None and result.retry_after_s > self.settings.max_retry_after_s:
+                return False  # the server asked for a long pause: honour it by leaving the URL to the next pass
+            retryable = result.attempt.status in _RETRYABLE_STATUS
+            return retryable or result.attempt.error.startswith(
+                (FailureReason.CONNECTION.value, FailureReason.TIMEOUT.value)
+            )
+
+        retrying = AsyncRetrying(
+            stop=stop_after_attempt(max(1, self.settings.retry_attempts)),
+            wait=wait_s,
+            retry=retry_if_result(should_retry),
+            sleep=self._sleep,
+            retry_error_callback=lambda state: state.outcome.result() if state.outcome else None,
+        )
+        result: FetchResult = await retrying(self._fetch_once, url, source, cap, validators, expect_html, attempt)
+        return result
+
+    async def _fetch_once(
+        self,
+        url: str,
+        source: str,
+        cap: int,
+        validators: Validators | None,
+        expect_html: bool,
+        attempt: Callable[[int | None, str | None], FetchAttempt],
+    ) -> FetchResult:
+        headers: dict[str, str] = {}
+        if validators and validators.etag:
+            headers["If-None-Match"] = validators.etag
+        if validators and validators.last_modified:
+            headers["If-Modified-Since"] = validators.last_modified
+        current = url
+        seen: set[str] = set()
+        for _hop in range(defaults.MAX_REDIRECTS + 1):
+            try:
+                await self._guard(current)
+            except UnsafeURL as exc:
+                return FetchResult(attempt(None, failure_text(FailureReason.UNSAFE_URL, str(exc))), current)
+            gate = self._gates.setdefault(host_of(current), self._new_gate(host_of(current)))
+            try:
+                async with gate:
+                    result = await self._stream(current, headers, cap, expect_html, attempt)
+            except httpx.TimeoutException as exc:
+                detail = f"no complete answer within {self.settings.fetch_timeout_s:g} s ({type(exc).__name__})"
+                return FetchResult(attempt(None, failure_text(FailureReason.TIMEOUT, detail)), current)
+            except (httpx.TransportError, httpx.DecodingError) as exc:
+                detail = f"{type(exc).__name__}: {exc}"[:300] or type(exc).__name__
+                return FetchResult(attempt(None, failure_text(FailureReason.CONNECTION, detail)), current)
+            if isinstance(result, str):  # a redirect target
+                seen.add(current)
+                try:
+                    nxt = urljoin(current, result)
+                except ValueError:
+                    nxt = ""
+                if urlsplit(nxt).scheme not in ("http", "https"):
+                    detail = f"redirect to a non-http(s) URL: {nxt[:200]}"
+                    return FetchResult(attempt(None, failure_text(FailureReason.UNSAFE_URL, detail)), current)
+                if nxt in seen:
+                    detail = f"redirect loop at {nxt[:200]}"
+                    return FetchResult(attempt(None, failure_text(FailureReason.TOO_MANY_REDIRECTS, detail)), current)
+                current = nxt
+                continue
+            return result
+        detail = f"more than {defaults.MAX_REDIRECTS} redirects"
+        return FetchResult(attempt(None, failure_text(FailureReason.TOO_MANY_REDIRECTS, detail)), current)
+
+    async def _stream(
+        self,
+        url: str,
+        headers: dict[str, str],
+        cap: int,
+        expect_html: bool,
+        attempt: Callable[[int | None, str | None], FetchAttempt],
+    ) -> FetchResult | str:
+        async with self.client.stream("GET", url, headers=headers) as response:
+            status = response.status_code
+            if status in (301, 302, 303, 307, 308) and "location" in response.headers:
+                return response.headers["location"]
+            if status == 304:
+                return FetchResult(attempt(304, None), url, not_modified=True)
+            if status >= 400 or status < 200:
+                retry_after = _retry_after_s(response.headers.get("retry-after"))
+                detail = f"{status} {response.reason_phrase}".strip()
+                if retry_after is not None:
+                    detail += f", Retry-After {retry_after:g} s"
+                failed = FetchResult(attempt(status, failure_text(FailureReason.HTTP_STATUS, detail)), url)
+                failed.retry_after_s = retry_after
+                return failed
+            content_type = response.headers.get("content-type", "")
+            mime = content_type.split(";")[0].strip().lower()
+            if expect_html and mime and mime not in HTML_TYPES:
+                detail = f"Content-Type {mime}, expected HTML"
+                return FetchResult(attempt(status, failure_text(FailureReason.NOT_HTML, detail)), url)
+            declared = response.headers.get("content-length")
+            if declared and declared.isdigit() and int(declared) > cap:
+                detail = f"Content-Length {int(declared):,} bytes exceeds the {cap:,}-byte cap"
+                return FetchResult(attempt(status, failure_text(FailureReason.TOO_LARGE, detail)), url)
+            chunks: list[bytes] = []
+            size = 0
+            async for chunk in response.aiter_bytes():  # decompressed: the cap also stops gzip bombs
+                size += len(chunk)
+                if size > cap:
+                    detail = f"body exceeds the {cap:,}-byte cap (after decompression)"
+                    return FetchResult(attempt(status, failure_text(FailureReason.TOO_LARGE, detail)), url)
+                chunks.append(chunk)
+            body = b"".join(chunks)
+            if not body.strip():
+                return FetchResult(
+                    attempt(status, failure_text(FailureReason.EMPTY_BODY, "200 with an empty body")), url
+                )
+            if expect_html and not mime and not body.lstrip()[:1] == b"<":
+                return FetchResult(attempt(status, failure_text(FailureReason.NOT_HTML, "body is not markup")), url)
+            return FetchResult(
+                attempt(status, None),
+                url,
+                body=body,
+                content_type=mime,
+                charset=response.charset_encoding,
+                validators=Validators(response.headers.get("etag"), response.headers.get("last-modified")),
+            )
+
+    def _new_gate(self, host: str) -> _HostGate:
+        return _HostGate(self.settings.per_host_concurrency, self.settings.per_host_delay_s)
+
+    async def _guard(self, url: str) -> None:
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise UnsafeURL(f"not an http(s) URL: {url[:200]}")
+        try:
+            port = parts.port or (443 if parts.scheme == "https" else 80)
+        except ValueError as exc:
+            raise UnsafeURL(f"bad port in {url[:200]}") from exc
+        key = (parts.hostname, port)
+        if key not in self._resolved:
+            loop = asyncio.get_running_loop()
+            try:
+                infos = await loop.getaddrinfo(parts.hostname, port, type=0, proto=6)
+            except OSError as exc:
+                raise UnsafeURL(f"cannot resolve {parts.hostname}: {exc}") from exc
+            self._resolved[key] = sorted({str(info[4][0]) for info in infos})
+        check_resolved_addresses(url, self._resolved[key], self.allow_private)
+
+    async def robots_allow(self, url: str) -> bool:
+        """Whether robots.txt lets us fetch `url`; fetched once per host per pass.
+
+        As RFC 9309 says: a missing robots.txt (4xx) allows everything; an unreachable one (5xx, no answer)
+        disallows everything for this pass.
+        """
+        parts = urlsplit(url)
+        origin = f"{parts.scheme}://{parts.netloc}"
+        lock = self._robots_locks.setdefault(origin, asyncio.Lock())
+        async with lock:
+            if origin not in self._robots:
+                self._robots[origin] = await self._load_robots(origin)
+        robots = self._robots[origin]
+        if robots is None:
+            return False
+        return bool(robots.can_fetch(url, self.settings.user_agent))
+
+    async def _load_robots(self, origin: str) -> Protego | None:
+        result = await self.fetch(
+            origin + "/robots.txt", source="", max_bytes=500_000, expect_html=False, check_robots=False
+        )
+        status = result.attempt.status
+        if result.ok:
+            robots = Protego.parse(result.body.decode("utf-8", errors="replace"))
+            delay = robots.crawl_delay(self.settings.user_agent)
+            if delay:
+                host = urlsplit(origin).hostname or ""
+                gate = self._gates.setdefault(host, self._new_gate(host))
+                gate.delay_s = max(gate.delay_s, min(float(delay), defaults.MAX_CRAWL_DELAY_S))
+            return robots
+        if status is not None and 400 <= status < 500 or result.attempt.error and "empty" in result.attempt.error:
+            return Protego.parse("")
+        log.info("robots.txt of %s unreachable (%s): skipping the host this pass", origin, result.attempt.error)
+        return None
+
+
+def _retry_after_s(value: str | None) -> float | None:
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - datetime.now(UTC)).total_seconds())
+
+
+def unique_by_url(urls: Iterable[str]) -> list[str]:
+    return list(dict.fromkeys(urls))

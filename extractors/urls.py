@@ -1,0 +1,87 @@
+"""Canonical article URLs, so one article is stored once,
+and the address guard that keeps fetches off internal networks."""
+
+from __future__ import annotations
+
+import hashlib
+import ipaddress
+import posixpath
+import re
+from urllib.parse import urljoin, urlsplit, urlunsplit
+
+from courlan import normalize_url
+
+# Beyond courlan's list (utm_*, fbclid, gclid …): parameters news sites add for their own tracking.
+_EXTRA_TRACKING = re.compile(
+    r"^(utm_.*|mc_[ce]id|ocid|cmpid|ito|at_.*|__twitter_impression|_ga|ref|ref_src|share)$", re.I
+)
+
+
+class UnsafeURL(ValueError):
+    """A link newsmon refuses to fetch: not http(s), or aimed at an address it must not reach."""
+
+
+def canonical_url(url: str, base: str | None = None) -> str:
+    """Normalise a URL so the same article found under several URLs gets one key.
+
+    Lower-cases scheme and host, drops default ports, tracking parameters and the fragment, resolves
+    `.` and `..` segments and sorts the query. Raises UnsafeURL for anything but http(s).
+    """
+    absolute = urljoin(base, url.strip()) if base else url.strip()
+    parts = urlsplit(absolute)
+    if parts.scheme.lower() not in ("http", "https"):
+        raise UnsafeURL(f"not an http(s) URL: {absolute[:200]}")
+    if not parts.hostname:
+        raise UnsafeURL(f"no host in URL: {absolute[:200]}")
+    try:
+        normalised = normalize_url(absolute)
+    except (ValueError, AttributeError) as exc:  # courlan raises on some malformed ports and IPv6 literals
+        raise UnsafeURL(f"malformed URL: {absolute[:200]}") from exc
+    parts = urlsplit(normalised)
+    path = parts.path or "/"
+    if "/." in path:
+        trailing = path.endswith("/")
+        path = posixpath.normpath(path)
+        path = path + "/" if trailing and not path.endswith("/") else path
+        path = "/" + path.lstrip("/")
+    query = "&".join(p for p in parts.query.split("&") if p and not _EXTRA_TRACKING.match(p.split("=", 1)[0]))
+    return urlunsplit((parts.scheme, parts.netloc, path, query, ""))
+
+
+def article_id_for(url: str) -> str:
+    """The stable key of an article: the first 16 hex digits of the SHA-1 of its canonical URL."""
+    return hashlib.sha1(url.encode("utf-8")).hexdigest()[:16]
+
+
+def host_of(url: str) -> str:
+    return (urlsplit(url).hostname or "").lower()
+
+
+def is_forbidden_address(ip: str) -> bool:
+    """True for addresses never fetched, whatever the source.
+
+    That is 0.0.0.0, link-local (cloud metadata at 169.254.169.254), multicast and reserved ranges.
+    """
+    address = ipaddress.ip_address(ip)
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
+        address = address.ipv4_mapped
+    return address.is_unspecified or address.is_link_local or address.is_multicast or address.is_reserved
+
+
+def is_private_address(ip: str) -> bool:
+    """True for loopback and private-network addresses: fetched only when the source itself lives on one."""
+    address = ipaddress.ip_address(ip)
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
+        address = address.ipv4_mapped
+    return address.is_private or address.is_loopback
+
+
+def check_resolved_addresses(url: str, addresses: list[str], allow_private: bool) -> None:
+    """Raise UnsafeURL if any address the host resolved to may not be fetched."""
+    for ip in addresses:
+        if is_forbidden_address(ip):
+            raise UnsafeURL(f"{host_of(url)} resolves to {ip}, an address newsmon never fetches")
+        if is_private_address(ip) and not allow_private:
+            raise UnsafeURL(
+                f"{host_of(url)} resolves to private address {ip}, and the source is not on a private network"
+            )

@@ -1,0 +1,1 @@
+"""Prefect flows: compose the pipeline stages, retry, schedule. No business logic lives here."""

@@ -1,0 +1,120 @@
+"""Extraction and classification in worker processes, so CPU-bound trafilatura runs on every core beside fetching.
+
+Each document has a time limit inside its worker (SIGALRM) and a hard one outside it: a worker stuck in C code is
+killed with its pool, the pages in flight are recorded as failures, and a fresh pool carries on.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import time
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from classifiers import load_classifier
+from extractors import extract_article, time_limit
+from extractors.text import ExtractionTimeout
+from newsmon.config import ClassifierConfig, ExtractConfig
+from newsmon.records import (
+    Article,
+    Classification,
+    ClassifierInput,
+    ExtractionFailure,
+    FailureReason,
+    FetchedPage,
+    TaggedArticle,
+)
+
+_worker_classifier = None
+
+
+@dataclass(frozen=True, slots=True)
+class WorkerResult:
+    page: FetchedPage
+    tagged: TaggedArticle | None
+    failure: ExtractionFailure | None
+    extract_s: float
+    classify_s: float
+
+
+def _init_worker(classifier_config: ClassifierConfig) -> None:
+    global _worker_classifier
+    _worker_classifier = load_classifier(classifier_config)
+
+
+def classify_article(article: Article, classifier_config: ClassifierConfig | None = None) -> Classification:
+    classifier = _worker_classifier or load_classifier(classifier_config)
+    return classifier.classify(ClassifierInput(article.article_id, article.title, article.text, article.lang))
+
+
+def extract_and_classify(page: FetchedPage, lang_hint: str | None, settings: ExtractConfig) -> WorkerResult:
+    """Runs in a worker: extract one page under its time limit, then classify it."""
+    started = time.perf_counter()
+    try:
+        with time_limit(settings.extract_timeout_s):
+            outcome = extract_article(page, lang_hint=lang_hint, min_words=settings.min_article_words)
+    except ExtractionTimeout as exc:
+        outcome = ExtractionFailure(page, FailureReason.EXTRACTION_TIMEOUT, str(exc))
+    extracted = time.perf_counter()
+    if isinstance(outcome, ExtractionFailure):
+        return WorkerResult(page, None, outcome, extracted - started, 0.0)
+    classification = classify_article(outcome)
+    return WorkerResult(
+        page, TaggedArticle(outcome, classification), None, extracted - started, time.perf_counter() - extracted
+    )
+
+
+class ExtractionPool:
+    """A process pool started on first use (an idle pass never pays for it)."""
+
+    def __init__(self, settings: ExtractConfig, classifier_config: ClassifierConfig) -> None:
+        self.settings = settings
+        self.classifier_config = classifier_config
+        self.workers = settings.workers or os.cpu_count() or 2
+        self._executor: ProcessPoolExecutor | None = None
+
+    def _pool(self) -> ProcessPoolExecutor:
+        if self._executor is None:
+            # forkserver: forking a process that runs Prefect's threads can deadlock; spawn would re-import everything.
+            context = multiprocessing.get_context("forkserver")
+            context.set_forkserver_preload(["extractors", "classifiers", "flows.extraction"])
+            self._executor = ProcessPoolExecutor(
+                self.workers, mp_context=context, initializer=_init_worker, initargs=(self.classifier_config,)
+            )
+        return self._executor
+
+    def submit(self, page: FetchedPage, lang_hint: str | None) -> Future[WorkerResult]:
+        return self._pool().submit(extract_and_classify, page, lang_hint, self.settings)
+
+    def result(self, future: Future[WorkerResult], page: FetchedPage) -> WorkerResult:
+        """Wait for one page, turning a hung or crashed worker into a recorded failure."""
+        hard_limit_s = self.settings.extract_timeout_s * 2 + 30
+        try:
+            return future.result(timeout=hard_limit_s)
+        except TimeoutError:
+            self.restart()
+            detail = f"worker gave no answer within {hard_limit_s:g} s and was killed"
+            return WorkerResult(page, None, ExtractionFailure(page, FailureReason.EXTRACTION_TIMEOUT, detail), 0, 0)
+        except BrokenProcessPool:
+            self.restart()
+            detail = "extraction worker died (out of memory or a crash in native code)"
+            return WorkerResult(page, None, ExtractionFailure(page, FailureReason.EXTRACTION_FAILED, detail), 0, 0)
+
+    def restart(self) -> None:
+        if self._executor is not None:
+            for process in list(getattr(self._executor, "_processes", {}).values()):
+                process.kill()
+            self._executor.shutdown(wait=False, cancel_futures=True)
+            self._executor = None
+
+    def close(self) -> None:
+        if self._executor is not None:
+            self._executor.shutdown(wait=True, cancel_futures=True)
+            self._executor = None
+
+
+def now_utc() -> datetime:
+    return datetime.now(UTC)

@@ -1,0 +1,238 @@
+"""The state one ingest pass shares across its per-source tasks: config, warehouse, run row, worker pool, timings.
+
+Also the per-source pipeline, wiring the stages: discover → fetch → extract + classify (worker processes) → store.
+The stages hold the logic; this module only moves records between them and keeps the counts.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import threading
+import time
+from collections import Counter, defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from urllib.parse import urlsplit
+
+import warehouse as wh
+from extractors import Discovery, Fetcher, Validators, discover_feed_items
+from flows.extraction import ExtractionPool, WorkerResult
+from newsmon import defaults
+from newsmon.config import Config, SourceConfig
+from newsmon.passlock import pass_lock
+from newsmon.records import FeedItem, FetchAttempt, FetchedPage, PassSummary, SourceSummary, TaggedArticle
+
+
+@dataclass(slots=True)
+class StageTimes:
+    """Seconds spent per stage, summed over parallel workers (so they may add up to more than the wall time)."""
+
+    discover: float = 0.0
+    fetch: float = 0.0
+    extract: float = 0.0
+    classify: float = 0.0
+    store: float = 0.0
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def add(self, stage: str, seconds: float) -> None:
+        with self._lock:
+            setattr(self, stage, getattr(self, stage) + seconds)
+
+    def as_dict(self) -> dict[str, float]:
+        return {k: round(getattr(self, k), 3) for k in ("discover", "fetch", "extract", "classify", "store")}
+
+
+@dataclass(slots=True)
+class AlertCandidate:
+    article_id: str
+    tag: str
+    score: float
+
+
+class IngestPass:
+    """One pass: holds the pass lock and the warehouse for its whole duration."""
+
+    def __init__(self, config: Config, warehouse: wh.Warehouse, run_id: int, started_at: datetime) -> None:
+        self.config = config
+        self.warehouse = warehouse
+        self.run_id = run_id
+        self.started_at = started_at
+        self.pool = ExtractionPool(config.extract, config.classifier)
+        self.times = StageTimes()
+        self.new_per_tag: Counter[str] = Counter()
+        self.alert_candidates: list[AlertCandidate] = []
+        self._lock = threading.Lock()
+
+    @classmethod
+    @contextmanager
+    def open(cls, config: Config, wait_s: float = 0.0) -> Iterator[IngestPass]:
+        with pass_lock(config.warehouse.path, wait_s=wait_s):
+            warehouse = wh.open_warehouse(config.warehouse.path)
+            try:
+                wh.mark_interrupted_runs(warehouse)
+                started = datetime.now(UTC)
+                run_id = wh.start_run(warehouse, started, len(config.sources))
+                ingest_pass = cls(config, warehouse, run_id, started)
+                try:
+                    yield ingest_pass
+                finally:
+                    ingest_pass.pool.close()
+            finally:
+                warehouse.close()
+
+    def finish(self, sources: list[SourceSummary]) -> PassSummary:
+        summary = PassSummary(self.run_id, self.started_at, datetime.now(UTC), sources, dict(self.new_per_tag))
+        wh.finish_run(self.warehouse, summary)
+        wh.publish_analyst_copy(self.warehouse, self.config.warehouse.analyst_path)
+        return summary
+
+    def note_stored(self, stored: list[TaggedArticle]) -> None:
+        threshold = self.config.digest.alert_threshold
+        with self._lock:
+            for item in stored:
+                for label in item.classification.labels:
+                    self.new_per_tag[label] += 1
+                    score = item.classification.scores[label]
+                    if label in self.config.digest.tags and score >= threshold:
+                        self.alert_candidates.append(AlertCandidate(item.article.article_id, label, score))
+
+
+async def _source_is_private(url: str) -> bool:
+    """True when the source's own host resolves only to loopback or private addresses (a test site, an intranet)."""
+    host = urlsplit(url).hostname or ""
+    try:
+        infos = await asyncio.get_running_loop().getaddrinfo(host, None)
+    except OSError:
+        return False
+    addresses = {ipaddress.ip_address(info[4][0]) for info in infos}
+    return bool(addresses) and all(a.is_private or a.is_loopback for a in addresses)
+
+
+async def _fetcher_for(ingest_pass: IngestPass, source: SourceConfig) -> Fetcher:
+    return Fetcher(ingest_pass.config.fetch, allow_private=await _source_is_private(source.url))
+
+
+def discover_source(ingest_pass: IngestPass, source: SourceConfig) -> Discovery:
+    started = time.perf_counter()
+    etag, last_modified = wh.source_validators(ingest_pass.warehouse, source.name, source.url)
+
+    async def run() -> Discovery:
+        async with await _fetcher_for(ingest_pass, source) as fetcher:
+            return await discover_feed_items(source, fetcher, Validators(etag, last_modified))
+
+    discovery = asyncio.run(run())
+    ingest_pass.times.add("discover", time.perf_counter() - started)
+    return discovery
+
+
+def unseen_items(ingest_pass: IngestPass, items: list[FeedItem]) -> list[FeedItem]:
+    known = wh.known_urls(ingest_pass.warehouse, (i.url for i in items))
+    return [i for i in items if i.url not in known]
+
+
+def fetch_extract_store(ingest_pass: IngestPass, source: SourceConfig, items: list[FeedItem]) -> SourceSummary:
+    """Fetch the new items concurrently; each page goes to the worker pool as it arrives; store in batches."""
+    summary = SourceSummary(source.name)
+    if items:
+        asyncio.run(_pipeline(ingest_pass, source, items, summary))
+    return summary
+
+
+async def _pipeline(
+    ingest_pass: IngestPass, source: SourceConfig, items: list[FeedItem], summary: SourceSummary
+) -> None:
+    pending: list[TaggedArticle] = []
+    pending_attempts: list[FetchAttempt] = []
+    failures: list[FetchAttempt] = []
+    reasons: Counter[str] = Counter()
+    batch_size = defaults.STORE_BATCH_ARTICLES
+    fetch_slots = asyncio.Semaphore(max(1, ingest_pass.config.fetch.per_host_concurrency) * 2)
+    # Pages waiting in or for the pool are bounded, so a 50,000-item feed never holds 50,000 pages in memory.
+    in_flight = asyncio.Semaphore(ingest_pass.pool.workers * 4)
+
+    def flush() -> None:
+        if not pending and not failures:
+            return
+        started = time.perf_counter()
+        stored = wh.store_tagged_articles(ingest_pass.warehouse, ingest_pass.run_id, pending, pending_attempts)
+        wh.record_fetch_attempts(ingest_pass.warehouse, ingest_pass.run_id, failures)
+        ingest_pass.times.add("store", time.perf_counter() - started)
+        ingest_pass.note_stored(stored)
+        summary.new += len(stored)
+        summary.failed += len(failures)
+        pending.clear()
+        pending_attempts.clear()
+        failures.clear()
+
+    def collect(result: WorkerResult) -> None:
+        ingest_pass.times.add("extract", result.extract_s)
+        ingest_pass.times.add("classify", result.classify_s)
+        if result.tagged is not None:
+            pending.append(result.tagged)
+            pending_attempts.append(result.page.attempt)
+        else:
+            assert result.failure is not None
+            failure = result.failure
+            attempt = result.page.attempt
+            error = f"{failure.reason.value}: {failure.detail}"
+            failures.append(
+                FetchAttempt(attempt.url, attempt.source, attempt.status, error, attempt.elapsed_ms, attempt.fetched_at)
+            )
+            reasons[failure.reason.value] += 1
+        if len(pending) >= batch_size or len(failures) >= batch_size:
+            flush()
+
+    async with await _fetcher_for(ingest_pass, source) as fetcher:
+
+        async def handle(item: FeedItem) -> None:
+            async with in_flight:
+                async with fetch_slots:
+                    started = time.perf_counter()
+                    result = await fetcher.fetch(item.url, source.name)
+                    ingest_pass.times.add("fetch", time.perf_counter() - started)
+                if not result.ok:
+                    failures.append(result.attempt)
+                    reasons[(result.attempt.error or "").split(":", 1)[0]] += 1
+                    return
+                page = FetchedPage(item, result.final_url, result.text(), result.attempt)
+                future = ingest_pass.pool.submit(page, source.lang)
+                outcome = await asyncio.wrap_future(future)
+                collect(outcome)
+
+        await asyncio.gather(*(handle(item) for item in items))
+    flush()
+    summary.errors = [f"{reason} ×{count}" for reason, count in reasons.most_common()]
+
+
+def record_discovery(
+    ingest_pass: IngestPass, source: SourceConfig, discovery: Discovery, summary: SourceSummary
+) -> None:
+    """Store the discovery requests, then the source's health; validators only now that its articles are stored."""
+    wh.record_fetch_attempts(ingest_pass.warehouse, ingest_pass.run_id, discovery.attempts)
+    errors = [a.error for a in discovery.attempts if a.error]
+    ok = not discovery.failed
+    wh.update_source_state(
+        ingest_pass.warehouse,
+        source.name,
+        source.url,
+        ok=ok,
+        error=errors[0] if errors and not ok else None,
+        etag=discovery.validators.etag if discovery.validators else None,
+        last_modified=discovery.validators.last_modified if discovery.validators else None,
+        at=datetime.now(UTC),
+    )
+    if not ok:
+        summary.errors.insert(0, f"discovery failed: {errors[0] if errors else 'unknown'}")
+        summary.failed += 1
+
+
+def merge_failure_reasons(summaries: list[SourceSummary]) -> dict[str, int]:
+    totals: defaultdict[str, int] = defaultdict(int)
+    for s in summaries:
+        for entry in s.errors:
+            reason, _, count = entry.partition(" ×")
+            totals[reason] += int(count) if count.isdigit() else 1
+    return dict(totals)

@@ -1,0 +1,326 @@
+"""The newsmon command line: run passes, serve schedules, query trends and the analyst copy, classify, send digests.
+
+Exit codes: 0 done (a pass with failed sources is done; they are in the summary); 1 newsmon refused (bad config,
+warehouse not writable, another pass running); 2 usage error.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import os
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from newsmon import __version__
+from newsmon.config import CONFIG_ENV, Config, load_config
+from newsmon.errors import NewsmonError
+
+F = TypeVar("F", bound=Callable[..., Any])
+CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+
+
+def _quiet_prefect() -> None:
+    # Prefect's own chatter goes to stderr and only when asked for: stdout carries data only.
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+    os.environ.setdefault("PREFECT_LOGGING_TO_API_ENABLED", "false")
+
+
+def config_option(func: F) -> F:
+    """--config, then $NEWSMON_CONFIG, then ./newsmon.toml."""
+    return click.option(
+        "--config",
+        "config_path",
+        type=click.Path(dir_okay=False, path_type=Path),
+        default=None,
+        help=f"Config file. Default: ${CONFIG_ENV}, else ./newsmon.toml.",
+    )(func)
+
+
+def output_options(func: F) -> F:
+    return click.option("--json", "as_json", is_flag=True, help="Rows as JSON Lines instead of a table.")(func)
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return f"{value:.3f}"
+    if isinstance(value, dt.datetime):
+        return value.strftime("%Y-%m-%d %H:%M")
+    if isinstance(value, list | tuple):
+        return "; ".join(_cell(v) for v in value)
+    return " ".join(str(value).split())
+
+
+def _json_value(value: Any) -> Any:
+    if isinstance(value, dt.datetime | dt.date):
+        return value.isoformat()
+    if isinstance(value, list | tuple):
+        return [_json_value(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _json_value(v) for k, v in value.items()}
+    return value
+
+
+def print_rows(
+    columns: Sequence[str], rows: Sequence[Sequence[Any]], as_json: bool = False, max_width: int = 60
+) -> None:
+    """A plain aligned table on stdout, or JSON Lines with the column names as keys."""
+    if as_json:
+        for row in rows:
+            click.echo(json.dumps({c: _json_value(v) for c, v in zip(columns, row, strict=True)}, ensure_ascii=False))
+        return
+    cells = [[_cell(v)[:max_width] for v in row] for row in rows]
+    widths = [max([len(c)] + [len(r[i]) for r in cells]) for i, c in enumerate(columns)]
+    click.echo("  ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True)).rstrip())
+    click.echo("  ".join("-" * w for w in widths))
+    for row in cells:
+        click.echo("  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)).rstrip())
+
+
+def _load(config_path: Path | None) -> Config:
+    return load_config(config_path)
+
+
+class NewsmonGroup(click.Group):
+    """Prints NewsmonError as `Error: …` with exit code 1; anything else is a bug and keeps its traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except NewsmonError as exc:
+            click.echo(f"Error: {exc}", err=True)
+            sys.exit(1)
+
+
+@click.group(cls=NewsmonGroup, context_settings=CONTEXT)
+@click.version_option(__version__, "--version", prog_name="newsmon")
+@click.option("-v", "--verbose", is_flag=True, help="Log progress and Prefect's messages to stderr.")
+def cli(verbose: bool) -> None:
+    """newsmon: monitor news on Iraq and Syria after ISIS, tag it isis / returns / reconciliation, query trends.
+
+    Example: newsmon run --config newsmon.toml && newsmon trends --weeks 12
+    """
+    if verbose:
+        os.environ["PREFECT_LOGGING_LEVEL"] = "INFO"
+    _quiet_prefect()
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, stream=sys.stderr, format="%(message)s")
+
+
+def print_pass_summary(summary: Any) -> None:
+    rows = [(s.source, s.seen, s.new, s.failed, ", ".join(s.errors)[:90]) for s in summary.sources]
+    print_rows(["source", "seen", "new", "failed", "failures"], rows)
+    click.echo()
+    from newsmon.records import TAGS
+
+    print_rows(["tag", "new articles"], [(tag, summary.new_per_tag.get(tag, 0)) for tag in TAGS])
+    elapsed = (summary.finished_at - summary.started_at).total_seconds()
+    click.echo(f"\nrun {summary.run_id}: {summary.articles_new} new articles from {len(summary.sources)} sources "
+               f"in {elapsed:.1f} s")  # fmt: skip
+
+
+@cli.command(context_settings=CONTEXT)
+@config_option
+@click.option("--wait", "wait_s", type=float, default=0.0, show_default=True,
+              help="Seconds to wait for a running pass to finish before giving up.")  # fmt: skip
+def run(config_path: Path | None, wait_s: float) -> None:
+    """Run one ingest pass over every source, as a Prefect flow run, and print a summary.
+
+    Exit codes: 0 the pass completed, even if some sources or articles failed (they are listed);
+    1 refused: bad config, warehouse not writable, or another pass is running; 2 usage error.
+
+    Example: newsmon run --config newsmon.toml
+    """
+    config = _load(config_path)
+    from flows.ingest import ingest_flow
+
+    summary = ingest_flow(str(config.path))
+    print_pass_summary(summary)
+
+
+@cli.command(context_settings=CONTEXT)
+@config_option
+def serve(config_path: Path | None) -> None:
+    """Run the ingest flow on its cron schedule (and the digest and alert deployments) until stopped.
+
+    Example: newsmon serve --config newsmon.toml
+    """
+    config = _load(config_path)
+    from flows.serve import serve_deployments
+
+    click.echo(f"serving ingest on '{config.schedule.ingest}'; Ctrl-C to stop", err=True)
+    serve_deployments(config)
+
+
+@cli.command(context_settings=CONTEXT)
+@config_option
+@click.option("--weeks", default=12, show_default=True, help="How many weeks back, this one included.")
+@output_options
+def trends(config_path: Path | None, weeks: int, as_json: bool) -> None:
+    """Weekly article counts per tag, from the analyst copy.
+
+    Example: newsmon trends --weeks 4 --json
+    """
+    import warehouse as wh
+
+    config = _load(config_path)
+    with wh.open_warehouse(config.warehouse.analyst_path, read_only=True) as warehouse:
+        rows = wh.weekly_tag_counts(warehouse, weeks)
+    if as_json:
+        print_rows(rows.columns, rows.rows, as_json=True)
+        return
+    _print_trend_table(rows.rows)
+
+
+def _print_trend_table(rows: Sequence[Sequence[Any]]) -> None:
+    from newsmon.records import TAGS
+
+    by_week: dict[Any, dict[str, int]] = {}
+    for week, tag, count in rows:
+        by_week.setdefault(week, {})[tag] = count
+    print_rows(["week", *TAGS], [(str(week), *(counts.get(t, 0) for t in TAGS)) for week, counts in by_week.items()])
+
+
+@cli.command(context_settings=CONTEXT)
+@config_option
+@click.argument("query")
+@output_options
+def sql(config_path: Path | None, query: str, as_json: bool) -> None:
+    """Run SQL against the read-only analyst copy of the warehouse (`-` reads the SQL from stdin).
+
+    Example: newsmon sql "SELECT tag, count(*) FROM article_tags GROUP BY tag"
+    """
+    import warehouse as wh
+
+    config = _load(config_path)
+    text = sys.stdin.read() if query == "-" else query
+    with wh.open_warehouse(config.warehouse.analyst_path, read_only=True) as warehouse:
+        rows = wh.run_sql(warehouse, text)
+    print_rows(rows.columns, rows.rows, as_json=as_json, max_width=80)
+
+
+@cli.command(context_settings=CONTEXT)
+@config_option
+@output_options
+def sources(config_path: Path | None, as_json: bool) -> None:
+    """Health of each source: last success, consecutive failures, last error.
+
+    Example: newsmon sources --json
+    """
+    import warehouse as wh
+
+    config = _load(config_path)
+    with wh.open_warehouse(config.warehouse.analyst_path, read_only=True) as warehouse:
+        rows = wh.source_health(warehouse)
+    print_rows(rows.columns, rows.rows, as_json=as_json)
+
+
+@cli.command(context_settings=CONTEXT)
+@click.option("--dir", "directory", type=click.Path(file_okay=False, path_type=Path), default=Path("newsmon-demo"),
+              show_default=True, help="Where the demo writes its config, warehouse and outbox.")  # fmt: skip
+def demo(directory: Path) -> None:
+    """Serve the bundled sample news site on loopback, run a pass over it, and show what landed.
+
+    Works offline. Example: newsmon demo --dir /tmp/newsmon-demo
+    """
+    from newsmon.demo import run_demo
+
+    run_demo(directory, print_rows=print_rows, print_summary=print_pass_summary, print_trends=_print_trend_table)
+
+
+@cli.command(context_settings=CONTEXT)
+@config_option
+@click.option("--input", "input_file", type=click.File("r", encoding="utf-8"), default="-",
+              help="JSON Lines with id, title, text and optional lang. Default: stdin.")  # fmt: skip
+def classify(config_path: Path | None, input_file: Any) -> None:
+    """Tag JSON Lines of articles: one line out per line in, with scores, labels and evidence.
+
+    Bad lines are reported on stderr with their line number and skipped; the exit code is then 1.
+    The same classifier as the ingest flow. Example: newsmon classify --input articles.jsonl > tags.jsonl
+    """
+    from classifiers import classify_jsonl, load_classifier
+
+    classifier = load_classifier(_classifier_config(config_path))
+    bad = classify_jsonl(input_file, sys.stdout, sys.stderr, classifier)
+    if bad:
+        click.echo(f"{bad} line(s) skipped, see above", err=True)
+        sys.exit(1)
+
+
+def _classifier_config(config_path: Path | None) -> Any:
+    """The [classifier] table when a config file is given or found, else the shipped defaults."""
+    from newsmon.config import ClassifierConfig, find_config_path
+
+    path = find_config_path(config_path)
+    if config_path is None and not path.exists():
+        return ClassifierConfig()
+    return _load(path).classifier
+
+
+@cli.command(name="eval", context_settings=CONTEXT)
+@config_option
+@click.option("--labels", "labels_path", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="JSONL with id and 0/1 per tag (and title/text, unless --texts is given).")  # fmt: skip
+@click.option("--texts", "texts_path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="JSONL with id, title, text and lang, joined to --labels by id.")  # fmt: skip
+def evaluate_command(config_path: Path | None, labels_path: Path, texts_path: Path | None) -> None:
+    """Precision, recall and F1 per tag and language, beside a boolean keyword alert, plus the worst errors.
+
+    Example: newsmon eval --labels labels-dev.jsonl --texts articles.jsonl
+    """
+    from classifiers import evaluate, format_report, load_classifier
+
+    report = evaluate(labels_path, texts_path, load_classifier(_classifier_config(config_path)))
+    click.echo(format_report(report))
+
+
+@cli.command(context_settings=CONTEXT)
+@config_option
+@click.option("--dry-run", is_flag=True, help="Count what would change without writing.")
+def retag(config_path: Path | None, dry_run: bool) -> None:
+    """Re-score every stored article with the current rules; the new tags replace the old, all scores are kept.
+
+    Every tag row records its classifier version. Example: newsmon retag --config newsmon.toml
+    """
+    import warehouse as wh
+    from classifiers import load_classifier
+    from newsmon.passlock import pass_lock
+    from newsmon.records import Article, ClassifierInput, TaggedArticle
+
+    config = _load(config_path)
+    classifier = load_classifier(config.classifier)
+    changed = total = 0
+    with pass_lock(config.warehouse.path), wh.open_warehouse(config.warehouse.path) as warehouse:
+        current = wh.current_labels(warehouse)
+        for batch in wh.iter_articles_for_retag(warehouse):
+            tagged = []
+            for article_id, title, text, lang in batch:
+                result = classifier.classify(ClassifierInput(article_id, title, text, lang))
+                total += 1
+                changed += set(result.labels) != current.get(article_id, set())
+                stub = Article(article_id, "", "", title, None, _EPOCH, _EPOCH, lang, "", 0, "")
+                tagged.append(TaggedArticle(stub, result))
+            if not dry_run:
+                wh.replace_tags(warehouse, tagged)
+        if not dry_run:
+            wh.publish_analyst_copy(warehouse, config.warehouse.analyst_path)
+    verb = "would change" if dry_run else "changed"
+    click.echo(f"{total} articles re-scored with {classifier.version}; labels {verb} on {changed}")
+
+
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+
+
+def main() -> None:
+    cli(prog_name="newsmon")
+
+
+if __name__ == "__main__":
+    main()

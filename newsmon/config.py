@@ -1,0 +1,336 @@
+"""Reads and validates newsmon.toml into frozen dataclasses, before any source is contacted.
+
+The file is found via --config, then $NEWSMON_CONFIG, then ./newsmon.toml. Relative paths are relative to
+the config file. Secrets come only from the environment, and only this module reads them.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from cronsim import CronSim, CronSimError
+
+from newsmon import defaults
+from newsmon.errors import ConfigError
+from newsmon.records import TAGS, SourceKind
+
+CONFIG_ENV = "NEWSMON_CONFIG"
+SMTP_PASSWORD_ENV = "NEWSMON_SMTP_PASSWORD"
+DEFAULT_THRESHOLD = 0.5
+
+
+@dataclass(frozen=True, slots=True)
+class SourceConfig:
+    name: str
+    url: str
+    kind: SourceKind
+    lang: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class WarehouseConfig:
+    path: Path
+    analyst_path: Path
+
+
+@dataclass(frozen=True, slots=True)
+class FetchConfig:
+    user_agent: str = defaults.USER_AGENT
+    fetch_timeout_s: float = defaults.FETCH_TIMEOUT_S
+    max_body_bytes: int = defaults.MAX_BODY_BYTES
+    max_feed_bytes: int = defaults.MAX_FEED_BYTES
+    max_feed_items: int = defaults.MAX_FEED_ITEMS
+    per_host_concurrency: int = defaults.PER_HOST_CONCURRENCY
+    per_host_delay_s: float = defaults.PER_HOST_DELAY_S
+    retry_attempts: int = defaults.RETRY_ATTEMPTS
+    retry_backoff_s: float = defaults.RETRY_BACKOFF_S
+    max_retry_after_s: float = defaults.MAX_RETRY_AFTER_S
+
+
+@dataclass(frozen=True, slots=True)
+class ExtractConfig:
+    extract_timeout_s: float = defaults.EXTRACT_TIMEOUT_S
+    workers: int = defaults.EXTRACT_WORKERS
+    min_article_words: int = defaults.MIN_ARTICLE_WORDS
+
+
+@dataclass(frozen=True, slots=True)
+class ClassifierConfig:
+    thresholds: Mapping[str, float] = field(default_factory=dict)  # tag -> threshold; missing = default
+    rules_dir: Path | None = None  # None = the rules shipped in classifiers/rules/
+
+
+@dataclass(frozen=True, slots=True)
+class DigestConfig:
+    to: tuple[str, ...] = ()
+    sender: str = "newsmon@localhost"
+    smtp_host: str | None = None  # None: digests go to .eml files in `outbox`
+    smtp_port: int = 587
+    smtp_security: str = "starttls"  # starttls | tls | none
+    smtp_user: str | None = None
+    outbox: Path = Path("data/outbox")
+    tags: tuple[str, ...] = TAGS
+    alert_threshold: float = 0.9
+    alert_min_interval_minutes: float = 30.0
+    send_empty: bool = False
+    max_full_items_per_tag: int = 10  # beyond this, items are listed as title, source and link
+
+    @property
+    def smtp_password(self) -> str | None:
+        return os.environ.get(SMTP_PASSWORD_ENV)
+
+
+@dataclass(frozen=True, slots=True)
+class ScheduleConfig:
+    ingest: str = defaults.INGEST_CRON
+    digest: str = defaults.DIGEST_CRON
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    path: Path  # the file this was read from
+    warehouse: WarehouseConfig
+    sources: tuple[SourceConfig, ...]
+    fetch: FetchConfig = FetchConfig()
+    extract: ExtractConfig = ExtractConfig()
+    classifier: ClassifierConfig = ClassifierConfig()
+    digest: DigestConfig = DigestConfig()
+    schedule: ScheduleConfig = ScheduleConfig()
+
+
+def find_config_path(explicit: str | os.PathLike[str] | None) -> Path:
+    if explicit:
+        return Path(explicit)
+    if os.environ.get(CONFIG_ENV):
+        return Path(os.environ[CONFIG_ENV])
+    return Path("newsmon.toml")
+
+
+def load_config(path: str | os.PathLike[str] | None = None) -> Config:
+    """Read and validate a config file; raises ConfigError naming the file, the source and the key."""
+    config_path = find_config_path(path)
+    try:
+        raw = tomllib.loads(config_path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(
+            f"{config_path}: no such config file. Pass --config, set ${CONFIG_ENV}, "
+            "or create newsmon.toml (see docs/configuration.md)."
+        ) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{config_path}: not valid TOML: {exc}") from exc
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{config_path}: cannot read: {exc}") from exc
+    return parse_config(raw, config_path)
+
+
+def parse_config(raw: Mapping[str, Any], config_path: Path) -> Config:
+    reader = _Reader(config_path)
+    base = config_path.resolve().parent
+    reader.only_keys(raw, "", {"warehouse", "sources", "fetch", "extract", "classifier", "digest", "schedule"})
+
+    wh = reader.table(raw, "warehouse")
+    reader.only_keys(wh, "[warehouse]", {"path", "analyst_path"})
+    wh_path = _resolve(base, reader.string(wh, "[warehouse]", "path", "data/newsmon.duckdb"))
+    analyst_default = str(wh_path.with_name(wh_path.stem + ".analyst.duckdb"))
+    analyst = _resolve(base, reader.string(wh, "[warehouse]", "analyst_path", analyst_default))
+    if analyst == wh_path:
+        raise ConfigError(f"{config_path}: [warehouse] analyst_path must differ from path ({wh_path}).")
+
+    sources = reader.sources(raw.get("sources", []))
+
+    fetch_raw = reader.table(raw, "fetch")
+    fetch = FetchConfig(**reader.fields(fetch_raw, "[fetch]", FetchConfig))
+    extract_raw = reader.table(raw, "extract")
+    extract = ExtractConfig(**reader.fields(extract_raw, "[extract]", ExtractConfig))
+
+    cls_raw = reader.table(raw, "classifier")
+    reader.only_keys(cls_raw, "[classifier]", {"thresholds", "rules_dir"})
+    thresholds = reader.table(cls_raw, "thresholds", where="[classifier]")
+    for tag, value in thresholds.items():
+        if tag not in TAGS:
+            raise ConfigError(
+                f"{config_path}: [classifier.thresholds] {tag!r} is not a tag. Use one of: {', '.join(TAGS)}."
+            )
+        if not isinstance(value, int | float) or isinstance(value, bool) or not 0 <= value <= 1:
+            raise ConfigError(
+                f"{config_path}: [classifier.thresholds] {tag} = {value!r}: expected a number from 0 to 1."
+            )
+    rules_dir = cls_raw.get("rules_dir")
+    classifier = ClassifierConfig(
+        thresholds={k: float(v) for k, v in thresholds.items()},
+        rules_dir=_resolve(base, reader.string(cls_raw, "[classifier]", "rules_dir", "")) if rules_dir else None,
+    )
+
+    digest = reader.digest(reader.table(raw, "digest"), base)
+
+    sched_raw = reader.table(raw, "schedule")
+    reader.only_keys(sched_raw, "[schedule]", {"ingest", "digest"})
+    schedule = ScheduleConfig(
+        ingest=reader.cron(sched_raw, "ingest", defaults.INGEST_CRON),
+        digest=reader.cron(sched_raw, "digest", defaults.DIGEST_CRON),
+    )
+    return Config(
+        path=config_path.resolve(),
+        warehouse=WarehouseConfig(path=wh_path, analyst_path=analyst),
+        sources=sources,
+        fetch=fetch,
+        extract=extract,
+        classifier=classifier,
+        digest=digest,
+        schedule=schedule,
+    )
+
+
+def _resolve(base: Path, value: str) -> Path:
+    path = Path(value).expanduser()
+    return path if path.is_absolute() else (base / path)
+
+
+class _Reader:
+    """Type checks that name the file and key in every message."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def fail(self, message: str) -> ConfigError:
+        return ConfigError(f"{self.path}: {message}")
+
+    def only_keys(self, table: Mapping[str, Any], where: str, allowed: set[str]) -> None:
+        unknown = sorted(set(table) - allowed)
+        if unknown:
+            place = f"{where} " if where else ""
+            raise self.fail(f"{place}unknown key {unknown[0]!r}. Known keys: {', '.join(sorted(allowed))}.")
+
+    def table(self, raw: Mapping[str, Any], key: str, where: str = "") -> dict[str, Any]:
+        value = raw.get(key, {})
+        if not isinstance(value, dict):
+            raise self.fail(f"{where}[{key}] must be a table, found {type(value).__name__}.")
+        return value
+
+    def string(self, table: Mapping[str, Any], where: str, key: str, default: str | None = None) -> str:
+        value = table.get(key, default)
+        if not isinstance(value, str):
+            raise self.fail(f"{where} {key} must be a string, found {value!r}.")
+        return value
+
+    def fields(self, table: Mapping[str, Any], where: str, cls: type[Any]) -> dict[str, Any]:
+        defaults_obj = cls()
+        allowed = {f.name for f in dataclasses.fields(cls)}
+        self.only_keys(table, where, allowed)
+        out: dict[str, Any] = {}
+        for key, value in table.items():
+            expected = type(getattr(defaults_obj, key))
+            if expected is float and isinstance(value, int) and not isinstance(value, bool):
+                value = float(value)
+            if not isinstance(value, expected) or isinstance(value, bool) != (expected is bool):
+                raise self.fail(f"{where} {key} = {value!r}: expected {expected.__name__}.")
+            if isinstance(value, int | float) and value < 0:
+                raise self.fail(f"{where} {key} = {value!r}: must not be negative.")
+            out[key] = value
+        return out
+
+    def sources(self, raw: Any) -> tuple[SourceConfig, ...]:
+        if not isinstance(raw, list):
+            raise self.fail("sources must be an array of tables: write each source as [[sources]].")
+        seen: set[str] = set()
+        out = []
+        kinds = ", ".join(k.value for k in SourceKind)
+        for index, entry in enumerate(raw, start=1):
+            if not isinstance(entry, dict):
+                raise self.fail(f"[[sources]] #{index} must be a table.")
+            name = entry.get("name")
+            label = f'[[sources]] "{name}"' if isinstance(name, str) and name else f"[[sources]] #{index}"
+            self.only_keys(entry, label, {"name", "url", "kind", "lang"})
+            if not isinstance(name, str) or not name.strip():
+                raise self.fail(f"{label}: name is missing. Every source needs a unique name.")
+            if name in seen:
+                raise self.fail(f'{label}: name "{name}" is used by an earlier source. Source names must be unique.')
+            seen.add(name)
+            url = entry.get("url")
+            if not isinstance(url, str) or not url.strip():
+                raise self.fail(f"{label}: url is missing.")
+            parts = urlsplit(url.strip())
+            if parts.scheme not in ("http", "https") or not parts.hostname:
+                raise self.fail(f"{label}: url = {url!r} is not an http(s) URL.")
+            kind = entry.get("kind", "feed")
+            if kind not in {k.value for k in SourceKind}:
+                raise self.fail(
+                    f"{label}: kind = {kind!r} is not a source kind. Use one of: {kinds}. "
+                    'RSS, Atom and JSON Feed are all kind = "feed".'
+                )
+            lang = entry.get("lang")
+            if lang is not None and (not isinstance(lang, str) or not lang.strip()):
+                raise self.fail(f'{label}: lang must be a language code such as "en" or "ar".')
+            out.append(SourceConfig(name=name, url=url.strip(), kind=SourceKind(kind), lang=lang))
+        return tuple(out)
+
+    def digest(self, raw: Mapping[str, Any], base: Path) -> DigestConfig:
+        allowed = {
+            "to", "from", "smtp_host", "smtp_port", "smtp_security", "smtp_user", "outbox", "tags",
+            "alert_threshold", "alert_min_interval_minutes", "send_empty", "max_full_items_per_tag",
+        }  # fmt: skip
+        self.only_keys(raw, "[digest]", allowed)
+        if "smtp_password" in raw or "password" in raw:
+            raise self.fail(f"[digest] passwords never go in the config file: set ${SMTP_PASSWORD_ENV}.")
+        to = raw.get("to", [])
+        if isinstance(to, str):
+            to = [to]
+        if not isinstance(to, list) or not all(isinstance(a, str) and "@" in a for a in to):
+            raise self.fail(f"[digest] to = {to!r}: expected a list of email addresses.")
+        for address in [*to, raw.get("from", "")]:
+            if any(ch in str(address) for ch in "\r\n"):
+                raise self.fail("[digest] an address contains a line break.")
+        security = raw.get("smtp_security", "starttls")
+        if security not in ("starttls", "tls", "none"):
+            raise self.fail(f"[digest] smtp_security = {security!r}: use one of starttls, tls, none.")
+        tags = raw.get("tags", list(TAGS))
+        if not isinstance(tags, list) or any(t not in TAGS for t in tags):
+            raise self.fail(f"[digest] tags = {tags!r}: use any of {', '.join(TAGS)}.")
+        port = raw.get("smtp_port", 465 if security == "tls" else 587)
+        if not isinstance(port, int) or not 0 < port < 65536:
+            raise self.fail(f"[digest] smtp_port = {port!r}: expected a port number.")
+        threshold = raw.get("alert_threshold", 0.9)
+        if not isinstance(threshold, int | float) or not 0 <= threshold <= 1:
+            raise self.fail(f"[digest] alert_threshold = {threshold!r}: expected a number from 0 to 1.")
+        interval = raw.get("alert_min_interval_minutes", 30)
+        if not isinstance(interval, int | float) or interval < 0:
+            raise self.fail(f"[digest] alert_min_interval_minutes = {interval!r}: expected minutes, 0 or more.")
+        host = raw.get("smtp_host")
+        if host is not None and not isinstance(host, str):
+            raise self.fail(f"[digest] smtp_host = {host!r}: expected a host name.")
+        user = raw.get("smtp_user")
+        if user is not None and not isinstance(user, str):
+            raise self.fail(f"[digest] smtp_user = {user!r}: expected a string.")
+        max_full = raw.get("max_full_items_per_tag", 10)
+        if not isinstance(max_full, int) or max_full < 0:
+            raise self.fail(f"[digest] max_full_items_per_tag = {max_full!r}: expected a count.")
+        return DigestConfig(
+            to=tuple(to),
+            sender=self.string(raw, "[digest]", "from", "newsmon@localhost"),
+            smtp_host=host or None,
+            smtp_port=port,
+            smtp_security=security,
+            smtp_user=user,
+            outbox=_resolve(base, self.string(raw, "[digest]", "outbox", "data/outbox")),
+            tags=tuple(tags),
+            alert_threshold=float(threshold),
+            alert_min_interval_minutes=float(interval),
+            send_empty=bool(raw.get("send_empty", False)),
+            max_full_items_per_tag=max_full,
+        )
+
+    def cron(self, raw: Mapping[str, Any], key: str, default: str) -> str:
+        value = self.string(raw, "[schedule]", key, default)
+        try:
+            CronSim(value, datetime.now())  # the cron parser prefect itself uses
+        except CronSimError:
+            raise self.fail(f'[schedule] {key} = "{value}" is not a cron expression such as "*/30 * * * *".') from None
+        return value

@@ -1,0 +1,153 @@
+"""The typed records that move between pipeline stages: discover → fetch → extract → classify → store → notify.
+
+Every datetime here is timezone-aware UTC.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+TAGS: tuple[str, ...] = ("isis", "returns", "reconciliation")
+
+
+class SourceKind(StrEnum):
+    FEED = "feed"  # RSS 2.0/1.0, Atom, JSON Feed: auto-detected
+    SITEMAP = "sitemap"  # urlset, sitemap index, news sitemap
+    PAGE = "page"  # a section page whose article links are followed
+
+
+class FailureReason(StrEnum):
+    """Why a URL produced no article. Stored in `fetches.error` as the text before the first colon."""
+
+    TIMEOUT = "timeout"
+    CONNECTION = "connection"
+    HTTP_STATUS = "http_status"
+    ROBOTS_DISALLOWED = "robots_disallowed"
+    TOO_LARGE = "too_large"
+    NOT_HTML = "not_html"
+    UNSAFE_URL = "unsafe_url"
+    TOO_MANY_REDIRECTS = "too_many_redirects"
+    EMPTY_BODY = "empty_body"
+    FEED_INVALID = "feed_invalid"
+    EXTRACTION_FAILED = "extraction_failed"
+    EXTRACTION_TIMEOUT = "extraction_timeout"
+    NO_TEXT = "no_text"
+
+
+@dataclass(frozen=True, slots=True)
+class FeedItem:
+    """One article link found by discovery (discover → fetch)."""
+
+    source: str
+    url: str  # canonical: tracking parameters and fragment removed
+    title: str | None = None
+    feed_published_at: datetime | None = None  # pubDate / updated / lastmod / news:publication_date
+    guid: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class FetchAttempt:
+    """One row of the `fetches` table: a request we made, and how it ended."""
+
+    url: str
+    source: str
+    status: int | None  # HTTP status, None when no response arrived
+    error: str | None  # "<FailureReason>: detail", None on success
+    elapsed_ms: int
+    fetched_at: datetime
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+@dataclass(frozen=True, slots=True)
+class FetchedPage:
+    """An article page we downloaded and decoded ourselves (fetch → extract)."""
+
+    item: FeedItem
+    final_url: str  # after redirects, canonicalised
+    html: str
+    attempt: FetchAttempt
+
+
+@dataclass(frozen=True, slots=True)
+class ClassifierInput:
+    """What a classifier reads: nothing about where the article came from."""
+
+    id: str
+    title: str
+    text: str
+    lang: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Classification:
+    """Scores for every tag, the tags at or above threshold, and the spans that decided each label."""
+
+    id: str
+    scores: dict[str, float]  # every tag in TAGS, 0–1
+    labels: tuple[str, ...]  # tags whose score >= that tag's threshold, in TAGS order
+    evidence: dict[str, tuple[str, ...]]  # label -> short spans of the text
+    classifier_version: str
+
+
+@dataclass(frozen=True, slots=True)
+class Article:
+    """An extracted article, ready to classify and store."""
+
+    article_id: str  # sha1 of the canonical URL, hex, first 16 chars
+    url: str  # canonical
+    source: str
+    title: str
+    author: str | None
+    published_at: datetime  # page metadata, else feed/sitemap date, else first seen
+    first_seen_at: datetime
+    lang: str | None
+    text: str
+    word_count: int
+    content_hash: str  # sha1 of the normalised text: finds the same story under two URLs
+    alternate_urls: tuple[str, ...] = ()  # other URLs this article was found under (feed link vs canonical)
+
+
+@dataclass(frozen=True, slots=True)
+class ExtractionFailure:
+    """A fetched page that produced no article (extract → the `fetches` table)."""
+
+    page: FetchedPage
+    reason: FailureReason
+    detail: str
+
+
+@dataclass(frozen=True, slots=True)
+class TaggedArticle:
+    """An article with its classification (classify → store)."""
+
+    article: Article
+    classification: Classification
+
+
+@dataclass(slots=True)
+class SourceSummary:
+    """What one pass did for one source: the run summary's rows."""
+
+    source: str
+    seen: int = 0
+    new: int = 0
+    failed: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class PassSummary:
+    run_id: int
+    started_at: datetime
+    finished_at: datetime | None = None
+    sources: list[SourceSummary] = field(default_factory=list)
+    new_per_tag: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def articles_new(self) -> int:
+        return sum(s.new for s in self.sources)

@@ -1,0 +1,39 @@
+"""Arabic normalisation and clitic stripping, which let one rule word match its written forms."""
+
+from __future__ import annotations
+
+import pytest
+
+from classifiers.arabic import arabic_forms, arabic_share, normalise_arabic
+
+
+@pytest.mark.parametrize("written, normalised", [
+    pytest.param("أإآا", "اااا", id="alef-variants"),
+    pytest.param("مستشفى", "مستشفي", id="alef-maqsura"),
+    pytest.param("المصالحة", "المصالحه", id="ta-marbuta"),
+    pytest.param("المُصَالَحَة", "المصالحه", id="tashkeel"),
+    pytest.param("داعـــش", "داعش", id="tatweel"),
+])
+def test_spelling_variants_fold_to_one_form(written: str, normalised: str) -> None:
+    assert normalise_arabic(written) == normalised
+
+
+@pytest.mark.parametrize("token, stem", [
+    pytest.param("والنازحين", "نازحين", id="wa-al"),
+    pytest.param("بالمخيم", "مخيم", id="bi-al"),
+    pytest.param("للنازحين", "نازحين", id="lil"),
+    pytest.param("وللنازحين", "نازحين", id="wa-lil"),
+    pytest.param("فالمصالحه", "مصالحه", id="fa-al"),
+    pytest.param("كالعاده", "عاده", id="ka-al"),
+])
+def test_proclitics_are_stripped(token: str, stem: str) -> None:
+    assert stem in arabic_forms(token)
+
+
+def test_short_words_are_not_cut_into_accidental_stems() -> None:
+    assert arabic_forms("وعد") == ("وعد",)
+
+
+def test_script_share_tells_arabic_from_english() -> None:
+    assert arabic_share("عاد النازحون إلى الموصل مع ISIS") > 0.5
+    assert arabic_share("Families returned to Mosul") == 0.0

@@ -1,0 +1,69 @@
+"""Evaluation: the report's contract on a small file we wrote, and a quality guard on the shared dev corpora."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from classifiers import evaluate, format_report, load_classifier
+from newsmon.errors import ConfigError
+
+CORPORA = Path(__file__).resolve().parents[3] / "shared" / "corpora"
+CLASSIFIER = load_classifier()
+
+
+def write_jsonl(path: Path, rows: list[dict[str, object]]) -> Path:
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+    return path
+
+
+def test_report_prints_every_figure_beside_the_keyword_alert(tmp_path: Path) -> None:
+    labels = write_jsonl(tmp_path / "labels.jsonl", [
+        {"id": "1", "title": "Islamic State fighters attack", "lang": "en", "isis": 1, "returns": 0,
+         "reconciliation": 0, "text": "Islamic State fighters attacked a base. The ISIS cell fled into the desert."},
+        {"id": "2", "title": "Tax returns due", "lang": "en", "isis": 0, "returns": 0, "reconciliation": 0,
+         "text": "Companies must file tax returns by June."},
+    ])
+    report = evaluate(labels, None, CLASSIFIER)
+    text = format_report(report)
+    assert "all    isis" in text and "en     macro-F1" in text
+    assert "1.00 [1.00]" in text  # isis precision: ours, then the alert's
+    tag_lines = [line for line in text.splitlines() if line.startswith(("all ", "en "))]
+    assert len(tag_lines) == 8  # three tags and macro-F1, for all and for en
+    assert all(line.count("[") == (1 if "macro" in line else 3) for line in tag_lines)
+
+
+def test_labels_joined_with_texts_by_id(tmp_path: Path) -> None:
+    labels = write_jsonl(tmp_path / "labels.jsonl", [{"id": "x", "isis": 0, "returns": 1, "reconciliation": 0}])
+    text = "عادت الأسر النازحة إلى منازلها في عدن. وقال العائدون إن بيوتهم مدمرة."
+    texts = write_jsonl(tmp_path / "texts.jsonl", [{"id": "x", "title": "عودة النازحين", "lang": "ar", "text": text}])
+    report = evaluate(labels, texts, CLASSIFIER)
+    assert report.slices[0].classifier["returns"].tp == 1
+
+
+def test_label_without_text_names_file_line_and_fix(tmp_path: Path) -> None:
+    labels = write_jsonl(tmp_path / "labels.jsonl", [{"id": "x", "isis": 0, "returns": 1, "reconciliation": 0}])
+    with pytest.raises(ConfigError, match=r"line 1: no \"text\" for id 'x'.*--texts"):
+        evaluate(labels, None, CLASSIFIER)
+
+
+# Guards set a little below what the shipped rules reach (dev-written 0.98 / ar 1.00; news-real 0.84).
+@pytest.mark.parametrize("labels, texts, slice_name, floor", [
+    pytest.param("dev-written/articles.jsonl", None, "all", 0.93, id="dev-written"),
+    pytest.param("dev-written/articles.jsonl", None, "ar", 0.90, id="dev-written-arabic"),
+    pytest.param("news-real/labels-dev.jsonl", "news-real/articles.jsonl", "ar", 0.80, id="news-real-arabic"),
+])
+def test_macro_f1_on_dev_corpora_stays_above_guard(labels: str, texts: str | None, slice_name: str,
+                                                   floor: float) -> None:
+    if not (CORPORA / labels).exists():
+        pytest.skip(reason=f"{CORPORA / labels} is absent: the shared dev corpora are not on this machine")
+    report = evaluate(CORPORA / labels, CORPORA / texts if texts else None, CLASSIFIER)
+    ours = report.macro_f1(slice_name)
+    alert = next(s for s in report.slices if s.name == slice_name).macro_f1(
+        next(s for s in report.slices if s.name == slice_name).keyword_alert)
+    assert ours is not None and ours >= floor, (
+        f"macro-F1 on {labels} ({slice_name}) fell to {ours:.3f} < {floor}: run `newsmon eval` on it and check "
+        f"the worst false positives and negatives against your last rule edit.\n{format_report(report)}")
+    assert alert is not None and ours > alert + 0.1, "the classifier should clearly beat the keyword alert"

@@ -1,0 +1,77 @@
+"""Real parts, started once: the sample news site on loopback, one Prefect test harness, a DuckDB file per test."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+os.environ.setdefault("PREFECT_LOGGING_TO_API_ENABLED", "false")
+
+from click.testing import CliRunner, Result  # noqa: E402
+
+from newsmon.cli import cli  # noqa: E402
+from newsmon.sample_server import SAMPLE_SITE, SampleSite  # noqa: E402
+
+EXPECTED = json.loads((SAMPLE_SITE / "expected.json").read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="session")
+def prefect_harness() -> Iterator[None]:
+    """One temporary Prefect server for the whole session: starting one costs 6–13 s."""
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness(server_startup_timeout=60):
+        yield
+
+
+@pytest.fixture
+def news_site() -> Iterator[SampleSite]:
+    with SampleSite() as site:
+        yield site
+
+
+def source_entry(name: str, url: str, kind: str = "feed", lang: str | None = None) -> dict[str, str]:
+    entry = {"name": name, "url": url, "kind": kind}
+    if lang:
+        entry["lang"] = lang
+    return entry
+
+
+def all_sample_sources(site: SampleSite) -> list[dict[str, str]]:
+    return [
+        source_entry("world", site.url("/feeds/world.rss"), lang="en"),
+        source_entry("arabic", site.url("/feeds/arabic.atom"), lang="ar"),
+        source_entry("briefs", site.url("/feeds/briefs.json")),
+        source_entry("sitemap", site.url("/sitemap_index.xml"), kind="sitemap"),
+        source_entry("iraq-section", site.url("/sections/iraq.html"), kind="page"),
+    ]
+
+
+def write_config(tmp_path: Path, sources: list[dict[str, str]], extra: str = "") -> Path:
+    lines = ["[warehouse]", 'path = "data/newsmon.duckdb"', ""]
+    for source in sources:
+        lines.append("[[sources]]")
+        lines.extend(f"{key} = {json.dumps(value)}" for key, value in source.items())
+        lines.append("")
+    path = tmp_path / "newsmon.toml"
+    path.write_text("\n".join(lines) + "\n" + extra, encoding="utf-8")
+    return path
+
+
+def run_newsmon(*args: Any, input: str | None = None) -> Result:  # noqa: A002 - click's name
+    """The CLI in this process (so it shares the session's Prefect harness), with stdout and stderr apart."""
+    return CliRunner().invoke(cli, [str(a) for a in args], input=input, catch_exceptions=False)
+
+
+def query(config: Path, sql: str) -> list[dict[str, Any]]:
+    """Rows from the analyst copy, through `newsmon sql --json`, as an analyst would get them."""
+    result = run_newsmon("sql", "--config", config, "--json", sql)
+    assert result.exit_code == 0, result.output
+    return [json.loads(line) for line in result.stdout.splitlines() if line.strip()]

@@ -1,0 +1,166 @@
+"""`newsmon run` over the sample site, end to end through the CLI: what an analyst finds in DuckDB afterwards."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from newsmon.sample_server import SampleSite
+from tests.conftest import EXPECTED, all_sample_sources, query, run_newsmon, source_entry, write_config
+
+pytestmark = pytest.mark.usefixtures("prefect_harness")
+
+
+@pytest.fixture
+def ingested(news_site: SampleSite, tmp_path: Path) -> Path:
+    config = write_config(tmp_path, all_sample_sources(news_site))
+    result = run_newsmon("run", "--config", config)
+    assert result.exit_code == 0, result.output
+    return config
+
+
+def test_every_sample_article_is_stored_once(ingested: Path, news_site: SampleSite) -> None:
+    rows = query(ingested, "SELECT url FROM articles ORDER BY url")
+    paths = sorted(r["url"].removeprefix(news_site.base_url) for r in rows)
+    assert paths == sorted(EXPECTED["articles"])
+
+
+def test_extracted_fields_match_the_pages(ingested: Path, news_site: SampleSite) -> None:
+    rows = {r["url"].removeprefix(news_site.base_url): r for r in query(ingested, "SELECT * FROM articles")}
+    for path, facts in EXPECTED["articles"].items():
+        row = rows[path]
+        assert row["title"] == facts["title"], path
+        assert row["author"] == facts["author"], path
+        assert row["lang"] == facts["lang"], path
+        assert row["published_at"].startswith(facts["published"]) or _within_a_day(
+            row["published_at"], facts["published"]
+        )
+        assert row["word_count"] == len(row["text"].split())
+
+
+def _within_a_day(stored: str, expected_date: str) -> bool:
+    from datetime import date
+
+    return abs((date.fromisoformat(stored[:10]) - date.fromisoformat(expected_date)).days) <= 1
+
+
+def test_boilerplate_never_reaches_article_text(ingested: Path, news_site: SampleSite) -> None:
+    rows = {
+        r["url"].removeprefix(news_site.base_url): r["text"] for r in query(ingested, "SELECT url, text FROM articles")
+    }
+    for path, facts in EXPECTED["articles"].items():
+        for sentence in facts["body_sentences"]:
+            assert sentence in rows[path], f"{path}: body sentence missing: {sentence[:60]}"
+        for chrome in facts["boilerplate"]:
+            assert chrome not in rows[path], f"{path}: boilerplate extracted: {chrome[:60]}"
+
+
+def test_tracking_parameters_and_amp_copies_do_not_duplicate(ingested: Path) -> None:
+    rows = query(ingested, "SELECT url FROM articles WHERE url LIKE '%utm_%' OR url LIKE '%#%' OR url LIKE '%/amp/%'")
+    assert rows == []
+    known = query(ingested, "SELECT count(*) AS n FROM article_urls WHERE url LIKE '%/amp/%'")
+    assert known[0]["n"] == 1, "the AMP URL is remembered as an alias of the canonical article"
+
+
+def test_robots_disallowed_link_is_recorded_not_fetched(ingested: Path, news_site: SampleSite) -> None:
+    assert not [r for r in news_site.requests if r.path.startswith("/private/")]
+    rows = query(ingested, "SELECT error FROM fetches WHERE url LIKE '%/private/draft.html'")
+    assert rows and rows[0]["error"].startswith("robots_disallowed")
+
+
+def test_tags_follow_the_labels_on_the_sample_site(ingested: Path, news_site: SampleSite) -> None:
+    rows = query(
+        ingested,
+        "SELECT a.url, list_sort(list(t.tag) FILTER (WHERE t.tag IS NOT NULL)) AS tags "
+        "FROM articles a LEFT JOIN article_tags t USING (article_id) GROUP BY a.url",
+    )
+    got = {r["url"].removeprefix(news_site.base_url): r["tags"] or [] for r in rows}
+    expected = {path: sorted(facts["tags"]) for path, facts in EXPECTED["articles"].items()}
+    wrong = {path: (got[path], want) for path, want in expected.items() if got[path] != want}
+    assert not wrong, f"(got, expected) per page: {wrong}"
+
+
+def test_every_tag_row_has_score_evidence_and_version(ingested: Path) -> None:
+    rows = query(ingested, "SELECT score, evidence, classifier_version FROM article_tags")
+    assert rows
+    for row in rows:
+        assert 0 <= row["score"] <= 1
+        assert row["evidence"], "a tag without evidence cannot be trusted"
+        assert row["classifier_version"].startswith("rules-")
+
+
+def test_second_pass_refetches_nothing(ingested: Path, news_site: SampleSite) -> None:
+    news_site.requests.clear()
+    result = run_newsmon("run", "--config", ingested)
+    assert result.exit_code == 0, result.output
+    assert [r.path for r in news_site.requests if r.path.startswith("/articles/")] == []
+    feed_requests = [r for r in news_site.requests if r.path.startswith("/feeds/")]
+    assert feed_requests and all("if-none-match" in r.headers for r in feed_requests)
+    assert query(ingested, "SELECT articles_new FROM runs ORDER BY run_id DESC LIMIT 1") == [{"articles_new": 0}]
+
+
+def test_run_summary_lists_sources_and_tags(news_site: SampleSite, tmp_path: Path) -> None:
+    config = write_config(tmp_path, [source_entry("arabic", news_site.url("/feeds/arabic.atom"), lang="ar")])
+    result = run_newsmon("run", "--config", config)
+    assert result.exit_code == 0
+    lines = result.stdout.splitlines()
+    assert any(line.split()[:4] == ["arabic", "5", "5", "0"] for line in lines), result.stdout
+    assert any(line.split()[:2] == ["isis", "2"] for line in lines), result.stdout
+
+
+def test_dead_source_does_not_stop_the_others(news_site: SampleSite, tmp_path: Path) -> None:
+    sources = [
+        source_entry("gone", news_site.url("/feeds/removed.rss")),
+        source_entry("arabic", news_site.url("/feeds/arabic.atom"), lang="ar"),
+    ]
+    config = write_config(tmp_path, sources)
+    result = run_newsmon("run", "--config", config)
+    assert result.exit_code == 0, "a pass with a failed source is still a completed pass"
+    assert query(config, "SELECT count(*) AS n FROM articles") == [{"n": 5}]
+    health = query(config, "SELECT source, consecutive_failures, last_error FROM source_state ORDER BY source")
+    assert health[1]["source"] == "gone" and health[1]["consecutive_failures"] == 1
+    assert "404" in health[1]["last_error"]
+
+
+def test_unsafe_feed_links_are_refused_and_recorded(news_site: SampleSite, tmp_path: Path) -> None:
+    port = news_site.base_url.rsplit(":", 1)[1]
+    news_site.routes["/feeds/unsafe.rss"] = lambda handler: handler.send_body(
+        200,
+        f"""<?xml version="1.0"?><rss version="2.0"><channel><title>t</title>
+        <item><title>zero</title><link>http://0.0.0.0:{port}/articles/en/kocho-site-exhumation.html</link></item>
+        <item><title>file</title><link>file:///etc/passwd</link></item>
+        <item><title>ok</title><link>{news_site.url("/articles/en/ramadi-elders-gathering.html")}</link></item>
+        </channel></rss>""".encode(),
+        "application/rss+xml",
+    )
+    config = write_config(tmp_path, [source_entry("unsafe", news_site.url("/feeds/unsafe.rss"))])
+    assert run_newsmon("run", "--config", config).exit_code == 0
+    assert query(config, "SELECT count(*) AS n FROM articles") == [{"n": 1}]
+    refused = query(config, "SELECT url, error FROM fetches WHERE error LIKE 'unsafe_url%'")
+    urls = sorted(r["url"] for r in refused)
+    assert urls[0].startswith("file:") and urls[1] == f"http://0.0.0.0:{port}/articles/en/kocho-site-exhumation.html"
+
+
+def test_trends_prints_weekly_counts_per_tag(ingested: Path) -> None:
+    result = run_newsmon("trends", "--config", ingested, "--weeks", "20", "--json")
+    assert result.exit_code == 0
+    import json
+
+    rows = [json.loads(line) for line in result.stdout.splitlines()]
+    assert {r["tag"] for r in rows} == {"isis", "returns", "reconciliation"}
+    assert len(rows) == 20 * 3
+    total = query(ingested, "SELECT count(*) AS n FROM article_tags")[0]["n"]
+    assert sum(r["articles"] for r in rows) == total
+
+
+def test_sql_reads_the_analyst_copy_and_cannot_write(ingested: Path) -> None:
+    result = run_newsmon("sql", "--config", ingested, "DELETE FROM articles")
+    assert result.exit_code == 1
+    assert "read-only" in result.stderr.lower()
+    assert query(ingested, "SELECT count(*) AS n FROM articles")[0]["n"] == len(EXPECTED["articles"])
+
+
+def test_tag_weekly_view_is_queryable(ingested: Path) -> None:
+    rows = query(ingested, "SELECT week, tag, source, lang, articles FROM tag_weekly ORDER BY week")
+    assert rows and all(r["articles"] >= 1 for r in rows)

@@ -1,0 +1,146 @@
+"""Opening the DuckDB warehouse: lock errors translated into advice, numbered migrations applied at start-up."""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from newsmon.errors import MigrationFailed, WarehouseError, WarehouseLocked
+
+
+class Warehouse:
+    """One DuckDB connection, shared by a pass's threads under a lock (DuckDB allows one writing process)."""
+
+    def __init__(self, connection: duckdb.DuckDBPyConnection, path: Path, read_only: bool) -> None:
+        self.connection = connection
+        self.path = path
+        self.read_only = read_only
+        self.lock = threading.RLock()
+
+    @contextmanager
+    def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """One transaction: committed whole or rolled back whole, so a crash leaves no half-written batch."""
+        with self.lock:
+            self.connection.execute("BEGIN TRANSACTION")
+            try:
+                yield self.connection
+            except BaseException:
+                self.connection.execute("ROLLBACK")
+                raise
+            self.connection.execute("COMMIT")
+
+    def execute(self, sql: str, params: Any = None) -> duckdb.DuckDBPyConnection:
+        with self.lock:
+            return self.connection.execute(sql, params)
+
+    def rows(self, sql: str, params: Any = None) -> list[tuple[Any, ...]]:
+        with self.lock:
+            return self.connection.execute(sql, params).fetchall()
+
+    def close(self) -> None:
+        with self.lock:
+            self.connection.close()
+
+    def __enter__(self) -> Warehouse:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def open_warehouse(path: Path, *, read_only: bool = False, migrate: bool = True) -> Warehouse:
+    """Open (creating if needed) the warehouse at `path` and bring its schema up to date."""
+    if read_only and not path.exists():
+        raise WarehouseError(f"{path}: no warehouse here yet. Run `newsmon run` first.")
+    if not read_only:
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise WarehouseError(f"{path.parent}: cannot create the warehouse folder: {exc}") from exc
+    try:
+        connection = duckdb.connect(str(path), read_only=read_only)
+    except duckdb.IOException as exc:
+        message = str(exc)
+        if "lock" in message.lower():
+            raise WarehouseLocked(
+                f"{path}: another process holds this DuckDB file ({message.splitlines()[0][:200]}). "
+                "Only one process may open the live warehouse: analysts should open the analyst copy "
+                "(`newsmon sql`, or `duckdb -readonly <analyst_path>`), and only one pass runs at a time."
+            ) from exc
+        raise WarehouseError(f"{path}: cannot open the warehouse: {message}") from exc
+    except duckdb.Error as exc:
+        raise WarehouseError(f"{path}: cannot open the warehouse: {exc}") from exc
+    warehouse = Warehouse(connection, path, read_only)
+    if migrate and not read_only:
+        apply_migrations(warehouse)
+    return warehouse
+
+
+def migration_files() -> list[tuple[int, str, str]]:
+    """(number, name, sql) for every file in warehouse/migrations, in order."""
+    folder = resources.files("warehouse") / "migrations"
+    found = []
+    for entry in folder.iterdir():
+        name = entry.name
+        if name.endswith(".sql") and name[:3].isdigit():
+            found.append((int(name[:3]), name, entry.read_text(encoding="utf-8")))
+    return sorted(found)
+
+
+def apply_migrations(warehouse: Warehouse) -> list[str]:
+    """Apply, each in its own transaction, the migrations this file has not seen. Returns their names."""
+    warehouse.execute(
+        "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name VARCHAR, applied_at TIMESTAMP)"
+    )
+    done = {row[0] for row in warehouse.rows("SELECT version FROM schema_migrations")}
+    applied = []
+    for version, name, sql in migration_files():
+        if version in done:
+            continue
+        try:
+            with warehouse.transaction() as con:
+                con.execute(sql)
+                con.execute(
+                    "INSERT INTO schema_migrations VALUES (?, ?, ?)",
+                    [version, name, datetime.now(UTC).replace(tzinfo=None)],
+                )
+        except duckdb.Error as exc:
+            raise MigrationFailed(f"{warehouse.path}: migration {name} failed: {exc}") from exc
+        applied.append(name)
+    return applied
+
+
+def publish_analyst_copy(warehouse: Warehouse, analyst_path: Path) -> Path:
+    """Copy the warehouse aside, then rename it over `analyst_path` atomically.
+
+    A session holding the old copy open keeps reading the old file (its inode lives on); new sessions see
+    the new one. Analysts never open the live file, so they never block a pass.
+    """
+    analyst_path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = analyst_path.with_name(f".{analyst_path.name}.{os.getpid()}.tmp")
+    for leftover in (temporary, temporary.with_name(temporary.name + ".wal")):
+        leftover.unlink(missing_ok=True)
+    with warehouse.lock:
+        con = warehouse.connection
+        source_db = con.execute("SELECT current_database()").fetchone()
+        assert source_db is not None
+        con.execute("CHECKPOINT")
+        con.execute(f"ATTACH '{_sql_path(temporary)}' AS analyst_copy")
+        try:
+            con.execute(f'COPY FROM DATABASE "{source_db[0]}" TO analyst_copy')
+        finally:
+            con.execute("DETACH analyst_copy")
+    os.replace(temporary, analyst_path)
+    return analyst_path
+
+
+def _sql_path(path: Path) -> str:
+    return str(path).replace("'", "''")

@@ -1,0 +1,113 @@
+"""Reads: trend tables, source health, ad-hoc SQL for analysts, and articles to re-score."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import duckdb
+
+from newsmon.errors import NewsmonError
+from warehouse.connect import Warehouse
+
+
+@dataclass(frozen=True, slots=True)
+class Rows:
+    """A query's column names and rows, for the CLI to print as a table or JSON Lines."""
+
+    columns: list[str]
+    rows: list[tuple[Any, ...]]
+
+
+class QueryError(NewsmonError):
+    pass
+
+
+def _rows(warehouse: Warehouse, sql: str, params: Any = None) -> Rows:
+    with warehouse.lock:
+        cursor = warehouse.connection.execute(sql, params)
+        columns = [d[0] for d in cursor.description or []]
+        return Rows(columns, cursor.fetchall())
+
+
+def weekly_tag_counts(warehouse: Warehouse, weeks: int, now: datetime | None = None) -> Rows:
+    """Articles per ISO week (Monday) and tag over the last `weeks` weeks, this one included; empty weeks show 0."""
+    moment = (now or datetime.now(UTC)).astimezone(UTC).replace(tzinfo=None)
+    start = (moment - timedelta(weeks=max(weeks, 1) - 1)).date()
+    return _rows(
+        warehouse,
+        """
+        WITH weeks AS (
+            SELECT CAST(w AS DATE) AS week
+            FROM range(
+                date_trunc('week', CAST($1 AS DATE)), CAST($2 AS TIMESTAMP) + INTERVAL 1 DAY, INTERVAL 7 DAY
+            ) r(w)
+        ), tags AS (SELECT unnest(['isis', 'returns', 'reconciliation']) AS tag)
+        SELECT weeks.week, tags.tag, coalesce(sum(tw.articles), 0)::INTEGER AS articles
+        FROM weeks CROSS JOIN tags
+        LEFT JOIN tag_weekly tw ON tw.week = weeks.week AND tw.tag = tags.tag
+        GROUP BY ALL ORDER BY weeks.week, tags.tag
+        """,
+        [start, moment],
+    )
+
+
+def run_sql(warehouse: Warehouse, sql: str) -> Rows:
+    """Run an analyst's SQL (the warehouse is opened read-only by the caller)."""
+    try:
+        return _rows(warehouse, sql)
+    except duckdb.Error as exc:
+        raise QueryError(f"SQL failed: {exc}") from exc
+
+
+def source_health(warehouse: Warehouse) -> Rows:
+    return _rows(
+        warehouse,
+        """
+        SELECT s.source, s.url, s.last_success_at, s.last_attempt_at, s.consecutive_failures, s.last_error,
+               (SELECT count(*) FROM articles a WHERE a.source = s.source) AS articles
+        FROM source_state s ORDER BY s.source
+        """,
+    )
+
+
+def last_run(warehouse: Warehouse) -> Rows:
+    return _rows(warehouse, "SELECT * FROM runs ORDER BY run_id DESC LIMIT 1")
+
+
+def recent_articles(warehouse: Warehouse, run_id: int, limit: int = 10) -> Rows:
+    return _rows(
+        warehouse,
+        """
+        SELECT a.source, CAST(a.published_at AS DATE) AS published, a.lang,
+               coalesce(string_agg(t.tag, ',' ORDER BY t.tag), '') AS tags, a.title
+        FROM articles a LEFT JOIN article_tags t USING (article_id)
+        WHERE a.run_id = ? GROUP BY ALL ORDER BY published DESC, a.title LIMIT ?
+        """,
+        [run_id, limit],
+    )
+
+
+def iter_articles_for_retag(
+    warehouse: Warehouse, batch_size: int = 500
+) -> Iterator[list[tuple[str, str, str, str | None]]]:
+    """(article_id, title, text, lang) in batches, for re-scoring with a new classifier version."""
+    offset = 0
+    while True:
+        batch = warehouse.rows(
+            "SELECT article_id, title, text, lang FROM articles ORDER BY article_id LIMIT ? OFFSET ?",
+            [batch_size, offset],
+        )
+        if not batch:
+            return
+        yield [(str(r[0]), str(r[1]), str(r[2]), r[3]) for r in batch]
+        offset += batch_size
+
+
+def current_labels(warehouse: Warehouse) -> dict[str, set[str]]:
+    labels: dict[str, set[str]] = {}
+    for article_id, tag in warehouse.rows("SELECT article_id, tag FROM article_tags"):
+        labels.setdefault(article_id, set()).add(tag)
+    return labels

@@ -1,0 +1,231 @@
+"""Writes for an ingest pass: runs, batches of tagged articles, fetch attempts and source state.
+
+Rows go in as columns (one INSERT … SELECT FROM unnest per table), never row by row: executemany is ~60×
+slower in DuckDB. Each batch is one transaction, so a crash leaves either the whole batch or none of it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from newsmon.records import TAGS, FetchAttempt, PassSummary, TaggedArticle
+from warehouse.connect import Warehouse
+
+
+def _naive_utc(moment: datetime | None) -> datetime | None:
+    if moment is None:
+        return None
+    return moment.astimezone(UTC).replace(tzinfo=None)
+
+
+def _insert_columns(
+    con: Any, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]], conflict: str = ""
+) -> None:
+    if not rows:
+        return
+    data = [list(column) for column in zip(*rows, strict=True)]
+    select = ", ".join(f"unnest(${i + 1}) AS {name}" for i, name in enumerate(columns))
+    con.execute(f"INSERT INTO {table} ({', '.join(columns)}) SELECT {select} {conflict}", data)
+
+
+def start_run(warehouse: Warehouse, started_at: datetime, sources: int) -> int:
+    row = warehouse.rows(
+        "INSERT INTO runs (started_at, status, sources) VALUES (?, 'running', ?) RETURNING run_id",
+        [_naive_utc(started_at), sources],
+    )
+    return int(row[0][0])
+
+
+def finish_run(warehouse: Warehouse, summary: PassSummary) -> None:
+    warehouse.execute(
+        "UPDATE runs SET finished_at = ?, status = 'completed', items_seen = ?, articles_new = ?, failures = ? "
+        "WHERE run_id = ?",
+        [
+            _naive_utc(summary.finished_at),
+            sum(s.seen for s in summary.sources),
+            summary.articles_new,
+            sum(s.failed for s in summary.sources),
+            summary.run_id,
+        ],
+    )
+
+
+def mark_interrupted_runs(warehouse: Warehouse) -> int:
+    """Runs left 'running' by a crashed process are marked 'interrupted' when the next pass starts."""
+    rows = warehouse.rows("UPDATE runs SET status = 'interrupted' WHERE status = 'running' RETURNING run_id")
+    return len(rows)
+
+
+def known_urls(warehouse: Warehouse, urls: Iterable[str]) -> set[str]:
+    """Which of `urls` already lead to a stored article (as its canonical URL or one it was found under)."""
+    wanted = list(dict.fromkeys(urls))
+    if not wanted:
+        return set()
+    rows = warehouse.rows(
+        "SELECT url FROM article_urls WHERE url IN (SELECT unnest($1)) "
+        "UNION SELECT url FROM articles WHERE url IN (SELECT unnest($1))",
+        [wanted],
+    )
+    return {row[0] for row in rows}
+
+
+def store_tagged_articles(
+    warehouse: Warehouse, run_id: int, tagged: Sequence[TaggedArticle], attempts: Sequence[FetchAttempt]
+) -> list[TaggedArticle]:
+    """Store a batch of articles with their tags and fetch attempts in one transaction; returns those that were new.
+
+    An article already stored (same canonical URL, or the same text under another URL) is not stored again;
+    the URL it was found under is remembered, so it is not fetched again.
+    """
+    now = datetime.now(UTC).replace(tzinfo=None)
+    with warehouse.transaction() as con:
+        urls = [t.article.url for t in tagged]
+        hashes = [t.article.content_hash for t in tagged]
+        existing_url = dict(
+            con.execute("SELECT url, article_id FROM articles WHERE url IN (SELECT unnest(?))", [urls]).fetchall()
+        )
+        existing_hash = dict(
+            con.execute(
+                "SELECT content_hash, min(article_id) FROM articles "
+                "WHERE content_hash IN (SELECT unnest(?)) GROUP BY 1",
+                [hashes],
+            ).fetchall()
+        )
+        new: list[TaggedArticle] = []
+        url_rows: dict[str, str] = {}
+        for item in tagged:
+            article = item.article
+            owner = existing_url.get(article.url) or existing_hash.get(article.content_hash)
+            if owner is None:
+                owner = article.article_id
+                existing_url[article.url] = owner
+                existing_hash[article.content_hash] = owner
+                new.append(item)
+            for url in (article.url, *article.alternate_urls):
+                url_rows.setdefault(url, owner)
+
+        _insert_columns(
+            con,
+            "articles",
+            (
+                "article_id",
+                "url",
+                "source",
+                "title",
+                "author",
+                "published_at",
+                "first_seen_at",
+                "lang",
+                "text",
+                "word_count",
+                "content_hash",
+                "run_id",
+            ),  # fmt: skip
+            [
+                (
+                    a.article_id,
+                    a.url,
+                    a.source,
+                    a.title,
+                    a.author,
+                    _naive_utc(a.published_at),
+                    _naive_utc(a.first_seen_at),
+                    a.lang,
+                    a.text,
+                    a.word_count,
+                    a.content_hash,
+                    run_id,
+                )  # fmt: skip
+                for a in (t.article for t in new)
+            ],
+        )
+        _insert_columns(con, "article_urls", ("url", "article_id"), list(url_rows.items()), "ON CONFLICT DO NOTHING")
+        _write_tags(con, new, now)
+        _insert_columns(con, "fetches", FETCH_COLUMNS, [_fetch_row(a, run_id) for a in attempts])
+    return new
+
+
+def _write_tags(con: Any, tagged: Sequence[TaggedArticle], now: datetime) -> None:
+    score_rows = []
+    tag_rows = []
+    for item in tagged:
+        c = item.classification
+        for tag in TAGS:
+            score_rows.append((item.article.article_id, c.classifier_version, tag, float(c.scores.get(tag, 0.0)), now))
+        for label in c.labels:
+            evidence = list(c.evidence.get(label, ()))
+            tag_rows.append(
+                (item.article.article_id, label, float(c.scores[label]), evidence, c.classifier_version, now)
+            )
+    _insert_columns(
+        con, "tag_scores", ("article_id", "classifier_version", "tag", "score", "scored_at"), score_rows,
+        "ON CONFLICT DO NOTHING",
+    )  # fmt: skip
+    _insert_columns(
+        con, "article_tags", ("article_id", "tag", "score", "evidence", "classifier_version", "tagged_at"), tag_rows,
+        "ON CONFLICT DO NOTHING",
+    )  # fmt: skip
+
+
+def replace_tags(warehouse: Warehouse, tagged: Sequence[TaggedArticle]) -> None:
+    """Re-scoring (`newsmon retag`): keep every version's scores, make this version's labels the current tags."""
+    now = datetime.now(UTC).replace(tzinfo=None)
+    ids = [t.article.article_id for t in tagged]
+    with warehouse.transaction() as con:
+        con.execute("DELETE FROM article_tags WHERE article_id IN (SELECT unnest(?))", [ids])
+        _write_tags(con, tagged, now)
+
+
+FETCH_COLUMNS = ("url", "source", "status", "error", "elapsed_ms", "fetched_at", "run_id")
+
+
+def _fetch_row(attempt: FetchAttempt, run_id: int) -> tuple[Any, ...]:
+    return (attempt.url, attempt.source, attempt.status, attempt.error, attempt.elapsed_ms,
+            _naive_utc(attempt.fetched_at), run_id)  # fmt: skip
+
+
+def record_fetch_attempts(warehouse: Warehouse, run_id: int, attempts: Sequence[FetchAttempt]) -> None:
+    """Fetch attempts that produced no article (discovery requests and failures), in one transaction."""
+    if attempts:
+        with warehouse.transaction() as con:
+            _insert_columns(con, "fetches", FETCH_COLUMNS, [_fetch_row(a, run_id) for a in attempts])
+
+
+def source_validators(warehouse: Warehouse, source: str, url: str) -> tuple[str | None, str | None]:
+    """ETag and Last-Modified from the source's last successful discovery, if its URL has not changed."""
+    rows = warehouse.rows("SELECT etag, last_modified FROM source_state WHERE source = ? AND url = ?", [source, url])
+    return (rows[0][0], rows[0][1]) if rows else (None, None)
+
+
+def update_source_state(
+    warehouse: Warehouse,
+    source: str,
+    url: str,
+    *,
+    ok: bool,
+    error: str | None,
+    etag: str | None,
+    last_modified: str | None,
+    at: datetime,
+) -> None:
+    """Record a discovery outcome. Validators are saved only with a success, after its articles were stored."""
+    moment = _naive_utc(at)
+    if ok:
+        warehouse.execute(
+            "INSERT INTO source_state (source, url, etag, last_modified, last_attempt_at, last_success_at, "
+            "consecutive_failures, last_error) VALUES (?, ?, ?, ?, ?, ?, 0, NULL) "
+            "ON CONFLICT (source) DO UPDATE SET url = excluded.url, etag = excluded.etag, "
+            "last_modified = excluded.last_modified, last_attempt_at = excluded.last_attempt_at, "
+            "last_success_at = excluded.last_success_at, consecutive_failures = 0",
+            [source, url, etag, last_modified, moment, moment],
+        )
+    else:
+        warehouse.execute(
+            "INSERT INTO source_state (source, url, last_attempt_at, consecutive_failures, last_error) "
+            "VALUES (?, ?, ?, 1, ?) ON CONFLICT (source) DO UPDATE SET url = excluded.url, "
+            "last_attempt_at = excluded.last_attempt_at, "
+            "consecutive_failures = source_state.consecutive_failures + 1, last_error = excluded.last_error",
+            [source, url, moment, error],
+        )
