@@ -104,11 +104,21 @@ def _json_ld_published(document: lxml_html.HtmlElement) -> datetime | None:
     return None
 
 
+_ARABIC_LETTER = re.compile(r"[\u0600-\u06FF]")
+
+
 def detect_language(text: str, hint: str | None) -> str | None:
-    """ISO 639-1 code of the text's language; the source's hint when the text is too short to tell."""
-    sample = text[:3000]
+    """ISO 639-1 code of the text's language; the source's hint when the text is too short to tell.
+
+    Text that is mostly Arabic script is Arabic for our purposes (Persian and Kurdish sources carry a hint);
+    anything else goes to py3langid on the first 1,000 characters, which decides as well as the whole text.
+    """
+    sample = text[:1000]
     if len(sample) < 40:
         return hint
+    letters = sum(ch.isalpha() for ch in sample) or 1
+    if len(_ARABIC_LETTER.findall(sample)) / letters > 0.5:
+        return hint if hint in ("fa", "ku", "ckb", "ur") else "ar"
     lang, _score = py3langid.classify(sample)
     return str(lang)
 

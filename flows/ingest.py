@@ -7,6 +7,7 @@ from prefect.cache_policies import NONE
 from prefect.task_runners import ThreadPoolTaskRunner
 
 from extractors import Discovery
+from flows.alerts import announce_alert_candidates
 from flows.ingest_pass import (
     IngestPass,
     discover_source,
@@ -48,8 +49,12 @@ def run_ingest_pass(config: Config, wait_s: float = 0.0) -> tuple[PassSummary, I
 
 
 @flow(name="ingest", task_runner=ThreadPoolTaskRunner(max_workers=defaults.SOURCE_CONCURRENCY))  # type: ignore[arg-type]
-def ingest_flow(config_path: str) -> PassSummary:
-    """The deployment's entry point: read the config, run one pass, announce high-scoring articles."""
+def ingest_flow(config_path: str, lock_wait_s: float = defaults.PASS_LOCK_WAIT_S) -> PassSummary:
+    """The deployment's entry point: read the config, run one pass, announce high-scoring articles.
+
+    A pass already running (or a digest recording its send) is waited for `lock_wait_s`, then this one gives up.
+    """
     config = load_config(config_path)
-    summary, ingest_pass = run_ingest_pass(config)
+    summary, ingest_pass = run_ingest_pass(config, wait_s=lock_wait_s)
+    announce_alert_candidates(ingest_pass.alert_candidates)
     return summary

@@ -84,7 +84,9 @@ class IngestPass:
                 warehouse.close()
 
     def finish(self, sources: list[SourceSummary]) -> PassSummary:
-        summary = PassSummary(self.run_id, self.started_at, datetime.now(UTC), sources, dict(self.new_per_tag))
+        summary = PassSummary(
+            self.run_id, self.started_at, datetime.now(UTC), sources, dict(self.new_per_tag), self.times.as_dict()
+        )
         wh.finish_run(self.warehouse, summary)
         wh.publish_analyst_copy(self.warehouse, self.config.warehouse.analyst_path)
         return summary
@@ -153,19 +155,22 @@ async def _pipeline(
     # Pages waiting in or for the pool are bounded, so a 50,000-item feed never holds 50,000 pages in memory.
     in_flight = asyncio.Semaphore(ingest_pass.pool.workers * 4)
 
-    def flush() -> None:
-        if not pending and not failures:
-            return
-        started = time.perf_counter()
-        stored = wh.store_tagged_articles(ingest_pass.warehouse, ingest_pass.run_id, pending, pending_attempts)
-        wh.record_fetch_attempts(ingest_pass.warehouse, ingest_pass.run_id, failures)
-        ingest_pass.times.add("store", time.perf_counter() - started)
-        ingest_pass.note_stored(stored)
-        summary.new += len(stored)
-        summary.failed += len(failures)
+    def take_batch() -> tuple[list[TaggedArticle], list[FetchAttempt], list[FetchAttempt]]:
+        batch = (pending.copy(), pending_attempts.copy(), failures.copy())
         pending.clear()
         pending_attempts.clear()
         failures.clear()
+        return batch
+
+    def store(batch: tuple[list[TaggedArticle], list[FetchAttempt], list[FetchAttempt]]) -> None:
+        tagged, attempts, failed = batch
+        started = time.perf_counter()
+        stored = wh.store_tagged_articles(ingest_pass.warehouse, ingest_pass.run_id, tagged, attempts)
+        wh.record_fetch_attempts(ingest_pass.warehouse, ingest_pass.run_id, failed)
+        ingest_pass.times.add("store", time.perf_counter() - started)
+        ingest_pass.note_stored(stored)
+        summary.new += len(stored)
+        summary.failed += len(failed)
 
     def collect(result: WorkerResult) -> None:
         ingest_pass.times.add("extract", result.extract_s)
@@ -182,8 +187,6 @@ async def _pipeline(
                 FetchAttempt(attempt.url, attempt.source, attempt.status, error, attempt.elapsed_ms, attempt.fetched_at)
             )
             reasons[failure.reason.value] += 1
-        if len(pending) >= batch_size or len(failures) >= batch_size:
-            flush()
 
     async with await _fetcher_for(ingest_pass, source) as fetcher:
 
@@ -199,11 +202,13 @@ async def _pipeline(
                     return
                 page = FetchedPage(item, result.final_url, result.text(), result.attempt)
                 future = ingest_pass.pool.submit(page, source.lang)
-                outcome = await asyncio.wrap_future(future)
-                collect(outcome)
+                collect(await asyncio.wrap_future(future))
+                if len(pending) >= batch_size or len(failures) >= batch_size:
+                    # In a thread, so fetching and the pool keep going while DuckDB writes the batch.
+                    await asyncio.to_thread(store, take_batch())
 
         await asyncio.gather(*(handle(item) for item in items))
-    flush()
+    store(take_batch())
     summary.errors = [f"{reason} ×{count}" for reason, count in reasons.most_common()]
 
 

@@ -6,6 +6,8 @@ from typing import Any
 
 from prefect import serve
 
+from flows.alerts import alert_deployment
+from flows.digest import digest_deployment
 from flows.ingest import ingest_flow
 from newsmon.config import Config
 
@@ -15,6 +17,8 @@ def deployments(config: Config) -> list[Any]:
     parameters = {"config_path": str(config.path)}
     return [
         ingest_flow.to_deployment(name="newsmon-ingest", cron=config.schedule.ingest, parameters=parameters),
+        digest_deployment(config),
+        alert_deployment(config),
     ]
 
 

@@ -141,7 +141,7 @@ def run(config_path: Path | None, wait_s: float) -> None:
     config = _load(config_path)
     from flows.ingest import ingest_flow
 
-    summary = ingest_flow(str(config.path))
+    summary = ingest_flow(str(config.path), lock_wait_s=wait_s)
     print_pass_summary(summary)
 
 
@@ -316,6 +316,49 @@ def retag(config_path: Path | None, dry_run: bool) -> None:
 
 
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+
+
+@cli.command(context_settings=CONTEXT)
+@config_option
+@click.option("--dry-run", is_flag=True, help="Print the digest instead of sending it; nothing is recorded.")
+@click.option("--html", "show_html", is_flag=True, help="With --dry-run: print the HTML part, not the text part.")
+def digest(config_path: Path | None, dry_run: bool, show_html: bool) -> None:
+    """Send one digest of the articles tagged since the previous successful digest.
+
+    Without [digest] smtp_host the digest is written to the outbox as an .eml file. Exit code 1 when the server
+    or outbox refused it: nothing is recorded then, and the next run sends it again.
+
+    Example: newsmon digest --dry-run --html > digest.html
+    """
+    from notify import message_preview, send_digest
+
+    config = _load(config_path)
+    outcome = send_digest(config, now=dt.datetime.now(dt.UTC), dry_run=dry_run)
+    if outcome.message is not None and dry_run:
+        click.echo(message_preview(outcome.message, html=show_html))
+    else:
+        click.echo(outcome.describe())
+
+
+@cli.command(context_settings=CONTEXT)
+@config_option
+@click.option("--dry-run", is_flag=True, help="Print the pending alert instead of sending it; nothing is recorded.")
+def alert(config_path: Path | None, dry_run: bool) -> None:
+    """Send the pending immediate alerts now, as one mail, unless the previous alert was too recent.
+
+    Articles scoring [digest] alert_threshold or more on a watched tag are pending until alerted; at most one
+    alert mail goes out per alert_min_interval_minutes. `newsmon serve` runs this on every alert event.
+
+    Example: newsmon alert --dry-run
+    """
+    from notify import message_preview, send_alerts
+
+    config = _load(config_path)
+    outcome = send_alerts(config, now=dt.datetime.now(dt.UTC), dry_run=dry_run)
+    if outcome.message is not None and dry_run:
+        click.echo(message_preview(outcome.message))
+    else:
+        click.echo(outcome.describe())
 
 
 def main() -> None:

@@ -23,3 +23,4 @@ SOURCE_CONCURRENCY = 4  # sources processed at once in a pass
 MIN_ARTICLE_WORDS = 30  # shorter extractions are navigation pages or paywalls, not articles
 INGEST_CRON = "*/30 * * * *"
 DIGEST_CRON = "0 7 * * *"
+PASS_LOCK_WAIT_S = 120.0  # a scheduled pass waits this long for a digest or retag holding the warehouse, then gives up

@@ -147,6 +147,7 @@ class PassSummary:
     finished_at: datetime | None = None
     sources: list[SourceSummary] = field(default_factory=list)
     new_per_tag: dict[str, int] = field(default_factory=dict)
+    stage_seconds: dict[str, float] = field(default_factory=dict)  # busy time per stage, summed over workers
 
     @property
     def articles_new(self) -> int:

@@ -1,6 +1,21 @@
 """The DuckDB warehouse: connection, migrations, writes and reads. All of newsmon's SQL lives in this package."""
 
 from warehouse.connect import Warehouse, apply_migrations, open_warehouse, publish_analyst_copy
+from warehouse.digests import (
+    FailingSource,
+    NotificationRecord,
+    SentNotification,
+    TaggedItem,
+    digest_items,
+    failing_sources,
+    first_period_start,
+    last_notification,
+    notified_pairs,
+    notified_tag_counts,
+    pending_alert_items,
+    record_notification,
+    sent_notifications,
+)
 from warehouse.queries import (
     QueryError,
     Rows,
@@ -25,6 +40,19 @@ from warehouse.store import (
 )
 
 __all__ = [
+    "FailingSource",
+    "NotificationRecord",
+    "SentNotification",
+    "TaggedItem",
+    "digest_items",
+    "failing_sources",
+    "first_period_start",
+    "last_notification",
+    "notified_pairs",
+    "notified_tag_counts",
+    "pending_alert_items",
+    "record_notification",
+    "sent_notifications",
     "QueryError",
     "Rows",
     "Warehouse",

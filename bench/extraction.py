@@ -1,0 +1,85 @@
+"""Extraction quality and speed on real pages: ../shared/corpora/extraction-benchmark (181 pages with gold text).
+
+    python bench/extraction.py [--corpus PATH]
+
+Scores each extractor by bag-of-words precision, recall and F1 of its text against the gold article body,
+beside plain trafilatura with the same precision settings, in the same run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import re
+import sys
+import time
+from collections import Counter
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+DEFAULT_CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpora" / "extraction-benchmark"
+_TOKEN = re.compile(r"\w+", re.UNICODE)
+
+
+def tokens(text: str) -> Counter[str]:
+    return Counter(t.lower() for t in _TOKEN.findall(text or ""))
+
+
+def score(extracted: str, gold: str) -> tuple[float, float]:
+    got, want = tokens(extracted), tokens(gold)
+    overlap = sum((got & want).values())
+    precision = overlap / max(sum(got.values()), 1)
+    recall = overlap / max(sum(want.values()), 1)
+    return precision, recall
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
+    args = parser.parse_args()
+    if not (args.corpus / "ground-truth.json").exists():
+        print(f"skipped: {args.corpus} is absent (the shared corpora are not on this machine)")
+        return
+    import trafilatura
+
+    from extractors import extract_article
+    from newsmon.records import FeedItem, FetchAttempt, FetchedPage
+
+    gold = json.loads((args.corpus / "ground-truth.json").read_text())
+    pages = {
+        key: gzip.decompress((args.corpus / "html" / f"{key}.html.gz").read_bytes()).decode("utf-8", "replace")
+        for key in gold
+    }
+    now = datetime.now(UTC)
+
+    def ours(key: str, html: str) -> str:
+        url = gold[key]["url"]
+        page = FetchedPage(FeedItem("bench", url), url, html, FetchAttempt(url, "bench", 200, None, 0, now))
+        result = extract_article(page, min_words=0)
+        return getattr(result, "text", "")
+
+    def plain(key: str, html: str) -> str:
+        return trafilatura.extract(html, favor_precision=True, include_comments=False, with_metadata=True) or ""
+
+    extractors: list[tuple[str, Callable[[str, str], str]]] = [
+        ("trafilatura alone (baseline)", plain),
+        ("newsmon extract_article", ours),
+    ]
+    print(f"corpus    {len(pages)} pages from {args.corpus}")
+    for name, extract in extractors:
+        started = time.perf_counter()
+        results = [(extract(key, html), gold[key]["articleBody"]) for key, html in pages.items()]
+        elapsed = time.perf_counter() - started
+        scores = [score(text, want) for text, want in results]
+        p = sum(s[0] for s in scores) / len(scores)
+        r = sum(s[1] for s in scores) / len(scores)
+        f1 = 2 * p * r / (p + r) if p + r else 0.0
+        empty = sum(1 for text, _ in results if not text)
+        print(f"{name:32s} precision {p:.3f}  recall {r:.3f}  F1 {f1:.3f}  empty {empty:3d}  "
+              f"{len(pages) / elapsed:6.1f} docs/s")  # fmt: skip
+
+
+if __name__ == "__main__":
+    sys.exit(main())

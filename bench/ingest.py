@@ -1,0 +1,234 @@
+"""Ingest benchmark: a full pass over N generated news pages on loopback, against trafilatura alone in one process.
+
+    python bench/ingest.py [--articles 2000] [--sources 20] [--baseline-sample 300]
+
+Prints articles/s, the split by stage, peak RSS, the idle second pass, and the one-shot `newsmon run` start-up.
+Numbers from different machines don't compare; the baseline measured in the same run does.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import random
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+os.environ.setdefault("PREFECT_LOGGING_LEVEL", "ERROR")
+
+WORDS = (
+    "the of and to in a on for with said officials province council families government local residents according "
+    "statement week market prices water electricity election parliament committee budget road school hospital "
+    "farmers wheat harvest traffic bridge university students teachers doctors nurses football club season city "
+    "northern western southern district ministry spokesman announced plans project contract company workers "
+    "salaries power grid rain summer winter festival museum heritage security forces displaced camp talks"
+).split()
+FEED_TEMPLATE = '<?xml version="1.0"?><rss version="2.0"><channel><title>{name}</title>{items}</channel></rss>'
+
+
+def _sentence(rng: random.Random) -> str:
+    words = rng.choices(WORDS, k=rng.randint(12, 24))
+    return " ".join(words).capitalize() + "."
+
+
+def make_page(index: int, rng: random.Random) -> bytes:
+    """A news page of realistic weight: menus, inline CSS and scripts, rails, comments around ~900 words."""
+    css = "\n".join(
+        f".c{index}-{i} {{ margin: {i}px; padding: {i % 7}px; color: #{i * 99 % 0xFFFFFF:06x}; }}" for i in range(420)
+    )
+    script = "var cfg = {" + ",".join(f'"k{i}": "{rng.getrandbits(64):x}"' for i in range(900)) + "};"
+    menu = "".join(
+        f'<li><a href="/section/{w}-{i}">{w.title()} {i}</a></li>' for i, w in enumerate(rng.choices(WORDS, k=120))
+    )
+    body = "".join(f"<p>{' '.join(_sentence(rng) for _ in range(4))}</p>" for _ in range(14))
+    rail = "".join(
+        f'<li><a href="/articles/{rng.randint(1, 10**6)}-x-y.html">{_sentence(rng)}</a></li>' for _ in range(25)
+    )
+    comments = "".join(
+        f'<div class="comment"><b>reader{i}</b><p>{_sentence(rng)} {_sentence(rng)}</p></div>' for i in range(25)
+    )
+    return (
+        f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>Story {index}</title>"
+        f"<meta property='article:published_time' content='2026-11-{index % 20 + 1:02d}T08:00:00Z'>"
+        f"<style>{css}</style><script>{script}</script></head><body>"
+        f"<header><nav><ul>{menu}</ul></nav>"
+        f"<div class='cookie'>We use cookies to improve your experience.</div></header>"
+        f"<main><article><h1>Story {index}: {_sentence(rng)}</h1>"
+        f"<p class='byline'>By Staff Reporter</p>{body}</article>"
+        f"<aside><h3>Most read</h3><ol>{rail}</ol></aside>"
+        f"<section class='comments'><h3>Comments</h3>{comments}</section></main>"
+        f"<div class='newsletter'>Sign up for our newsletter and get the news every morning.</div>"
+        f"<footer><ul>{menu[:3000]}</ul><p>© 2019 Bench Times</p></footer>"
+        f"<script>{script[:8000]}</script></body></html>"
+    ).encode()
+
+
+def write_site(root: Path, articles: int, sources: int) -> list[bytes]:
+    rng = random.Random(20261125)
+    (root / "articles").mkdir(parents=True)
+    (root / "feeds").mkdir()
+    (root / "robots.txt").write_text("User-agent: *\nAllow: /\n")
+    pages = []
+    for i in range(articles):
+        page = make_page(i, rng)
+        (root / "articles" / f"story-{i:05d}-bench-page.html").write_bytes(page)
+        pages.append(page)
+    for s in range(sources):
+        items = "".join(
+            f"<item><title>Story {i}</title><link>{{{{BASE}}}}/articles/story-{i:05d}-bench-page.html</link>"
+            f"<pubDate>Mon, 02 Nov 2026 10:00:00 GMT</pubDate></item>"
+            for i in range(s, articles, sources)
+        )
+        (root / "feeds" / f"feed-{s:02d}.rss").write_text(FEED_TEMPLATE.format(name=f"feed {s}", items=items))
+    return pages
+
+
+def trafilatura_alone(pages: list[bytes]) -> float:
+    """Docs/s of plain trafilatura.extract in this one process, precision settings, on the same HTML."""
+    import trafilatura
+
+    started = time.perf_counter()
+    for page in pages:
+        trafilatura.extract(page.decode(), favor_precision=True, include_comments=False, with_metadata=True)
+    return len(pages) / (time.perf_counter() - started)
+
+
+class _RemoteSite:
+    def __init__(self, base_url: str) -> None:
+        self.base_url = base_url
+
+    def url(self, path: str) -> str:
+        return self.base_url + path
+
+
+@contextlib.contextmanager
+def served_elsewhere(root: Path) -> Iterator[_RemoteSite]:
+    """The site in its own process, as a real server would be: its CPU is not the pipeline's."""
+    code = (
+        "import sys, time\nfrom pathlib import Path\nfrom newsmon.sample_server import SampleSite\n"
+        "site = SampleSite(Path(sys.argv[1])).start()\nprint(site.base_url, flush=True)\ntime.sleep(10**6)\n"
+    )
+    server = subprocess.Popen([sys.executable, "-c", code, str(root)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert server.stdout is not None
+        yield _RemoteSite(server.stdout.readline().strip())
+    finally:
+        server.kill()
+        server.wait()
+
+
+def _cpu_seconds() -> tuple[float, float]:
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime, children.ru_utime + children.ru_stime
+
+
+def peak_rss_mb() -> tuple[float, float]:
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    return own, children
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--articles", type=int, default=2000)
+    parser.add_argument("--sources", type=int, default=20)
+    parser.add_argument("--baseline-sample", type=int, default=300, help="pages timed for the trafilatura baseline")
+    args = parser.parse_args()
+
+    from flows.ingest import ingest_flow
+
+    work = Path(tempfile.mkdtemp(prefix="newsmon-bench-"))
+    try:
+        pages = write_site(work / "site", args.articles, args.sources)
+        mean_kb = sum(len(p) for p in pages) / len(pages) / 1024
+        baseline = trafilatura_alone(pages[: args.baseline_sample])
+        with served_elsewhere(work / "site") as site:
+            lines = ["[warehouse]", 'path = "data/bench.duckdb"', ""]
+            for s in range(args.sources):
+                lines += [
+                    "[[sources]]",
+                    f'name = "bench-{s:02d}"',
+                    f'url = "{site.url(f"/feeds/feed-{s:02d}.rss")}"',
+                    "",
+                ]
+            config_path = work / "newsmon.toml"
+            config_path.write_text("\n".join(lines))
+
+            from prefect import flow
+
+            @flow(name="bench-warm-up")
+            def warm_up() -> None:
+                """Starts Prefect's temporary server, as `newsmon serve` or a running server already has."""
+
+            warm_up()
+            cpu_before = _cpu_seconds()
+            started = time.perf_counter()
+            summary = ingest_flow(str(config_path))  # includes Prefect's flow-run overhead, as a scheduled pass pays
+            full_s = time.perf_counter() - started
+            cpu_main, cpu_workers = (after - before for after, before in zip(_cpu_seconds(), cpu_before, strict=True))
+            started = time.perf_counter()
+            idle = ingest_flow(str(config_path))  # nothing new: every feed answers 304
+            idle_flow_s = time.perf_counter() - started
+        stages = summary.stage_seconds
+        inner_s = (summary.finished_at - summary.started_at).total_seconds()
+        idle_inner_s = (idle.finished_at - idle.started_at).total_seconds()
+        split_total_s = full_s
+
+        own_mb, children_mb = peak_rss_mb()
+        rate = summary.articles_new / full_s
+        ratio = rate / baseline
+        startup_s = oneshot_startup(work)
+        workers = os.cpu_count()
+        print(
+            f"pages     {args.articles} generated, {mean_kb:.0f} KB on average, "
+            f"{args.sources} feed sources, {workers} cores"
+        )
+        print(f"baseline  trafilatura alone, 1 process       {baseline:7.1f} docs/s   ({args.baseline_sample} pages)")
+        print(
+            f"newsmon   full pass, {workers} extraction workers    {rate:7.1f} docs/s   {ratio:.2f}x baseline "
+            f"(target >= 1.50x: {'met' if ratio >= 1.5 else 'NOT met'})  "
+            f"[{summary.articles_new} stored in {full_s:.1f} s]"
+        )
+        busy = "  ".join(f"{k} {v:.1f} s" for k, v in stages.items())
+        print(
+            f"stages    {busy}  orchestration {split_total_s - inner_s:.1f} s  (busy seconds summed over workers; "
+            f"pass wall {inner_s:.1f} s)"
+        )
+        print(f"cpu       full pass: main process {cpu_main:.1f} s, extraction workers {cpu_workers:.1f} s "
+              "(workers count once the pool has shut down)")
+        print(f"memory    peak RSS: main process {own_mb:.0f} MB, largest worker {children_mb:.0f} MB")
+        print(
+            f"idle      second pass, nothing new, {args.sources} sources: {idle_inner_s:.2f} s inside a running "
+            f"process (target < 2 s: {'met' if idle_inner_s < 2 else 'NOT met'}); {idle_flow_s:.2f} s as a flow run"
+        )
+        print(f"one-shot  `newsmon run` in a fresh process (temporary Prefect server included): {startup_s:.1f} s")
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def oneshot_startup(work: Path) -> float:
+    """Wall time of a fresh `newsmon run` over a config with no sources: what Prefect's start-up costs."""
+    config = work / "empty.toml"
+    config.write_text('[warehouse]\npath = "data/empty.duckdb"\n')
+    newsmon = Path(sys.executable).with_name("newsmon")
+    started = time.perf_counter()
+    subprocess.run(
+        [str(newsmon), "run", "--config", str(config)],
+        check=True,
+        capture_output=True,
+        env={**os.environ, "PREFECT_HOME": str(work / "prefect-home")},
+    )
+    return time.perf_counter() - started
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,183 @@
+"""Months unattended: a killed pass, two passes at once and an analyst holding the warehouse open lose nothing."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from newsmon.passlock import pass_lock
+from newsmon.sample_server import SampleSite
+from tests.conftest import query, run_newsmon, source_entry, write_config
+
+pytestmark = pytest.mark.usefixtures("prefect_harness")
+
+ARTICLES = 40
+
+
+def _article_page(index: int) -> bytes:
+    paragraphs = "".join(
+        f"<p>Report {index}, paragraph {p}: the district council in Tal Afar met farmers and engineers on "
+        f"Tuesday to agree a repair schedule for canal section {index * 10 + p}, which has leaked since spring "
+        f"and left {index + p} villages short of water for their wheat and barley fields.</p>"
+        for p in range(6)
+    )
+    return (
+        f"<html><head><title>Canal report {index}</title>"
+        f"<meta property='article:published_time' content='2026-11-{index % 20 + 1:02d}T09:00:00Z'></head>"
+        f"<body><nav><a href='/'>Home</a> <a href='/sections/iraq.html'>Iraq</a></nav>"
+        f"<article><h1>Canal repairs agreed for district {index}</h1>{paragraphs}</article>"
+        f"<footer>© 2019 The Tigris Observer</footer></body></html>"
+    ).encode()
+
+
+@pytest.fixture
+def slow_site() -> Iterator[SampleSite]:
+    """A feed of 40 generated articles, each page served after 50 ms, so a pass lasts long enough to be killed."""
+    with SampleSite() as site:
+        items = "".join(
+            f"<item><title>Canal report {i}</title><link>{site.url(f'/canal/report-{i}-repairs.html')}</link></item>"
+            for i in range(ARTICLES)
+        )
+        feed = f'<?xml version="1.0"?><rss version="2.0"><channel><title>c</title>{items}</channel></rss>'.encode()
+        site.routes["/feeds/canal.rss"] = lambda h: h.send_body(200, feed, "application/rss+xml")
+        for i in range(ARTICLES):
+
+            def serve(handler, index=i):  # type: ignore[no-untyped-def]
+                time.sleep(0.05)
+                handler.send_body(200, _article_page(index), "text/html; charset=utf-8")
+
+            site.routes[f"/canal/report-{i}-repairs.html"] = serve
+        yield site
+
+
+def _newsmon_process(config: Path) -> subprocess.Popen[str]:
+    """`newsmon run` in its own process, on the session's Prefect server (no temporary server of its own)."""
+    from prefect.settings import PREFECT_API_URL
+
+    env = {**os.environ, "PREFECT_API_URL": str(PREFECT_API_URL.value())}
+    return subprocess.Popen(
+        [sys.executable, "-m", "newsmon.cli", "run", "--config", str(config)],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+
+
+def _wait_for_articles_served(site: SampleSite, count: int, timeout_s: float = 60) -> None:
+    deadline = time.monotonic() + timeout_s
+    while sum(r.path.startswith("/canal/") for r in site.requests) < count:
+        assert time.monotonic() < deadline, f"the pass never fetched {count} articles"
+        time.sleep(0.02)
+
+
+@pytest.mark.parametrize("kill_after_articles", [1, 15, 30], ids=["early-fetch", "mid-pass", "late-pass"])
+def test_killed_pass_then_rerun_stores_every_article_once(
+    slow_site: SampleSite, tmp_path: Path, kill_after_articles: int
+) -> None:
+    config = write_config(tmp_path, [source_entry("canal", slow_site.url("/feeds/canal.rss"))])
+    process = _newsmon_process(config)
+    try:
+        _wait_for_articles_served(slow_site, kill_after_articles)
+        process.send_signal(signal.SIGKILL)
+    finally:
+        process.wait(timeout=30)
+    assert process.returncode == -signal.SIGKILL
+
+    rerun = run_newsmon("run", "--config", config)
+    assert rerun.exit_code == 0, rerun.output
+
+    rows = query(config, "SELECT url, count(*) AS n, min(word_count) AS words, min(length(text)) AS chars "
+                         "FROM articles GROUP BY url")  # fmt: skip
+    assert len(rows) == ARTICLES
+    assert all(r["n"] == 1 and r["words"] > 100 and r["chars"] > 600 for r in rows), rows
+    orphans = query(
+        config,
+        "SELECT f.url FROM fetches f WHERE f.error IS NULL AND f.url LIKE '%/canal/%' "
+        "AND f.url NOT IN (SELECT url FROM article_urls)",
+    )
+    assert orphans == [], "a fetch counted as done must have its article stored"
+    runs = query(config, "SELECT status FROM runs ORDER BY run_id")
+    assert [r["status"] for r in runs] == ["interrupted", "completed"]
+
+
+def test_second_pass_while_one_runs_exits_with_a_clear_message(news_site: SampleSite, tmp_path: Path) -> None:
+    config = write_config(tmp_path, [source_entry("arabic", news_site.url("/feeds/arabic.atom"))])
+    warehouse = tmp_path / "data" / "newsmon.duckdb"
+    with pass_lock(warehouse):
+        result = run_newsmon("run", "--config", config)
+    assert result.exit_code == 1
+    assert "another pass is already running" in result.stderr
+    assert not [r for r in news_site.requests if r.path.startswith("/feeds/")], "the refused pass fetched nothing"
+    assert run_newsmon("run", "--config", config).exit_code == 0, "once the first pass ends, the next one runs"
+
+
+HOLDER = textwrap.dedent(
+    """
+    import sys, duckdb
+    con = duckdb.connect(sys.argv[1], read_only=True)
+    for line in sys.stdin:
+        print(con.execute("SELECT count(*) FROM articles").fetchone()[0], flush=True)
+    """
+)
+
+
+def test_analyst_session_held_open_never_blocks_a_pass(news_site: SampleSite, tmp_path: Path) -> None:
+    feeds = ["/feeds/arabic.atom", "/feeds/briefs.json", "/feeds/world.rss"]
+    config = write_config(tmp_path, [source_entry("arabic", news_site.url(feeds[0]))])
+    assert run_newsmon("run", "--config", config).exit_code == 0
+    analyst = tmp_path / "data" / "newsmon.analyst.duckdb"
+    holder = subprocess.Popen([sys.executable, "-c", HOLDER, str(analyst)], stdin=subprocess.PIPE,
+                              stdout=subprocess.PIPE, text=True)  # fmt: skip
+    assert holder.stdin and holder.stdout
+
+    def held_count() -> int:
+        holder.stdin.write("count\n")
+        holder.stdin.flush()
+        return int(holder.stdout.readline())
+
+    try:
+        first = held_count()
+        assert first == 5
+        counts = []
+        for index in range(2, len(feeds) + 1):
+            sources = [source_entry(f"s{i}", news_site.url(f)) for i, f in enumerate(feeds[:index])]
+            config = write_config(tmp_path, sources)
+            result = run_newsmon("run", "--config", config)
+            assert result.exit_code == 0, result.output
+            assert held_count() == first, "the open session keeps reading its snapshot"
+            with duckdb.connect(str(analyst), read_only=True) as fresh:
+                counts.append(fresh.execute("SELECT count(*) FROM articles").fetchone()[0])
+        assert counts[0] > first and counts[1] > counts[0], "a new session sees each pass's articles"
+    finally:
+        holder.stdin.close()
+        holder.wait(timeout=10)
+
+
+def test_live_warehouse_held_by_another_process_fails_the_pass_clearly(news_site: SampleSite, tmp_path: Path) -> None:
+    config = write_config(tmp_path, [source_entry("arabic", news_site.url("/feeds/arabic.atom"))])
+    assert run_newsmon("run", "--config", config).exit_code == 0
+    live = tmp_path / "data" / "newsmon.duckdb"
+    holder = subprocess.Popen(
+        [sys.executable, "-c", f"import duckdb, time; c = duckdb.connect({str(live)!r}); print('ok', flush=True); "
+         "time.sleep(60)"],  # fmt: skip
+        stdout=subprocess.PIPE, text=True,
+    )
+    try:
+        assert holder.stdout and holder.stdout.readline().strip() == "ok"
+        result = run_newsmon("run", "--config", config)
+        assert result.exit_code == 1
+        assert "another process holds this DuckDB file" in result.stderr
+        assert "analyst copy" in result.stderr
+    finally:
+        holder.kill()
+        holder.wait()
+    assert json.loads(run_newsmon("sql", "--config", config, "--json", "SELECT count(*) AS n FROM articles")
+                      .stdout)["n"] == 5  # fmt: skip
