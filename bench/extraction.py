@@ -61,10 +61,15 @@ def main() -> None:
         return getattr(result, "text", "")
 
     def plain(key: str, html: str) -> str:
-        return trafilatura.extract(html, favor_precision=True, include_comments=False, with_metadata=True) or ""
+        return trafilatura.extract(html, favor_precision=True, include_comments=False) or ""
+
+    def plain_with_metadata(key: str, html: str) -> str:
+        document = trafilatura.bare_extraction(html, favor_precision=True, include_comments=False, with_metadata=True)
+        return getattr(document, "text", "") or ""
 
     extractors: list[tuple[str, Callable[[str, str], str]]] = [
-        ("trafilatura alone (baseline)", plain),
+        ("trafilatura text only", plain),
+        ("trafilatura text + metadata", plain_with_metadata),
         ("newsmon extract_article", ours),
     ]
     print(f"corpus    {len(pages)} pages from {args.corpus}")

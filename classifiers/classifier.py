@@ -24,6 +24,10 @@ MAX_EVIDENCE_SPANS = 5
 MAX_SPAN_CHARS = 120
 CONTEXT_WORDS = 5  # words shown either side of a deciding term
 ARABIC_SHARE_FOR_AR = 0.5  # by letters: a few English names in an Arabic story do not make it English
+# Arabic news often runs a whole paragraph as one "sentence" joined by commas and و. Evidence is counted per
+# passage of at most this many words, so a 100-word sentence counts like the three sentences it would be in
+# English, and the share of the article on the topic is measured on the same passages.
+PASSAGE_WORDS = 40
 
 
 class SupportsClassify(Protocol):
@@ -100,7 +104,9 @@ def load_classifier(config: ClassifierConfig | None = None) -> Classifier:
 def _score_tag(rules: TagRules, matches: list[Match], units: tuple[Unit, ...]) -> tuple[float, list[_Hit]]:
     masked = {(m.unit, i) for m in matches if m.kind == NEGATIVE for i in range(m.start, m.end)}
     masked |= _guarded_acronym_positions(rules, matches, units)
-    live = [m for m in matches if m.kind != NEGATIVE and not any((m.unit, i) in masked for i in range(m.start, m.end))]
+    repeats = _repeated_units(units)
+    live = [m for m in matches if m.kind != NEGATIVE and m.unit not in repeats
+            and not any((m.unit, i) in masked for i in range(m.start, m.end))]
 
     hits = [_Hit(m.unit, m.start, m.end, m.phrase.weight) for m in live if m.kind == TERM]
     for index, pair in enumerate(rules.pairs):
@@ -113,39 +119,71 @@ def _score_tag(rules: TagRules, matches: list[Match], units: tuple[Unit, ...]) -
         hits += [_Hit(m.unit, m.start, m.end, m.phrase.weight) for m in live if m.kind == AMBIGUOUS]
     if not hits:
         return _logistic(rules.bias), []
-    features = _features(rules, hits, support, len(units) - 1)
+    passages = _passage_starts(units)
+    features = _features(rules, hits, support, passages)
     logit = rules.bias + rules.mass * math.log1p(features.mass) + rules.share * features.share
+    if rules.length_penalty and features.passages > rules.long_article:
+        # Long stories mention many things in passing: scattered lines need more company to make a topic.
+        logit -= rules.length_penalty * math.log(features.passages / rules.long_article)
     return _logistic(logit), hits + support
+
+
+def _repeated_units(units: tuple[Unit, ...]) -> set[int]:
+    """Sentences that repeat an earlier one word for word (photo captions, pull quotes): their matches count once."""
+    seen: set[tuple[str, ...]] = set()
+    repeats = set()
+    for number, unit in enumerate(units):
+        if number and len(unit.words) >= 4:
+            if unit.words in seen:
+                repeats.add(number)
+            seen.add(unit.words)
+    return repeats
 
 
 @dataclass(frozen=True, slots=True)
 class _Features:
-    mass: float  # weighted evidence: per sentence its strongest match, title and lead counted extra
-    share: float  # fraction of the text's sentences with a term, pair or ambiguous match
+    mass: float  # weighted evidence: per passage its strongest match, title and lead counted extra
+    share: float  # fraction of the text's passages with a term, pair or ambiguous match
     core_sentences: int
     support_mass: float
+    passages: int  # passages of the text (title excluded)
 
 
-def _features(rules: TagRules, hits: list[_Hit], support: list[_Hit], sentences: int) -> _Features:
+def _passage_starts(units: tuple[Unit, ...]) -> list[int]:
+    """Global passage number of each unit's first passage; the title is passage 0, the last entry the total."""
+    starts = [0]
+    for unit in units:
+        starts.append(starts[-1] + max(1, -(-len(unit.words) // PASSAGE_WORDS)))
+    return starts
+
+
+def _features(rules: TagRules, hits: list[_Hit], support: list[_Hit], starts: list[int]) -> _Features:
+    def passage(hit: _Hit) -> int:
+        return starts[hit.unit] + min(hit.start // PASSAGE_WORDS, starts[hit.unit + 1] - starts[hit.unit] - 1)
+
+    lead_end = starts[min(rules.lead_sentences + 1, len(starts) - 1)]  # passages of the first lead sentences
     best: dict[int, float] = {}
     for hit in hits:
-        best[hit.unit] = max(best.get(hit.unit, 0.0), hit.weight)
+        p = passage(hit)
+        best[p] = max(best.get(p, 0.0), hit.weight)
     # Support words count only next to a core match: a paragraph on the topic, not the same words elsewhere.
     support_best: dict[int, float] = {}
     for hit in support:
-        if hit.unit not in best and any(hit.unit + d in best for d in (-2, -1, 1, 2)):
-            support_best[hit.unit] = max(support_best.get(hit.unit, 0.0), hit.weight)
+        p = passage(hit)
+        if p not in best and any(p + d in best for d in (-2, -1, 1, 2)):
+            support_best[p] = max(support_best.get(p, 0.0), hit.weight)
     mass = 0.0
-    for unit, weight in [*best.items(), *support_best.items()]:
-        if unit == 0:
+    for p, weight in [*best.items(), *support_best.items()]:
+        if p == 0:
             mass += rules.title_weight * weight
-        elif unit <= rules.lead_sentences:
+        elif p < lead_end:
             mass += rules.lead_weight * weight
         else:
             mass += weight
-    share = sum(min(w, 1.0) for u, w in best.items() if u > 0) / max(sentences, 1)
-    return _Features(mass=mass, share=share, core_sentences=sum(1 for u in best if u > 0),
-                     support_mass=sum(support_best.values()))
+    passages = starts[-1] - 1
+    share = sum(min(w, 1.0) for p, w in best.items() if p > 0) / max(passages, 1)
+    return _Features(mass=mass, share=share, core_sentences=sum(1 for p in best if p > 0),
+                     support_mass=sum(support_best.values()), passages=passages)
 
 
 def _guarded_acronym_positions(rules: TagRules, matches: list[Match], units: tuple[Unit, ...]) -> set[tuple[int, int]]:

@@ -19,12 +19,13 @@ from newsmon.errors import ConfigError
 from newsmon.records import TAGS
 
 SHIPPED_RULES_DIR = Path(__file__).parent / "rules"
-RULES_RELEASE = "2026.11.1"  # bump when the scoring code changes; rule edits change the hash part of the version
+RULES_RELEASE = "2026.11.2"  # bump when the scoring code changes; rule edits change the hash part of the version
 
 _PATTERN_TOKEN = re.compile(r"[\w*]+")
 _TAG_KEYS = {
     "bias", "mass", "share", "title_weight", "lead_weight", "lead_sentences", "min_support",
-    "guarded_acronyms", "negative", "veto", "terms", "support", "ambiguous", "pairs",
+    "guarded_acronyms", "negative", "veto", "terms", "support", "ambiguous", "pairs", "length_penalty",
+    "long_article",
 }  # fmt: skip
 _PAIR_KEYS = {"weight", "any", "with"}
 
@@ -66,6 +67,8 @@ class TagRules:
     lead_weight: float
     lead_sentences: int
     min_support: int
+    length_penalty: float  # logit minus length_penalty * ln(passages / long_article) for longer articles
+    long_article: float  # passages (about 40 words each) from which an article counts as long
 
 
 @dataclass(frozen=True, slots=True)
@@ -183,6 +186,9 @@ def _parse_tag(table: Mapping[str, Any], tag: str, lang: str, path: Path) -> Tag
     for key, value in (("lead_sentences", lead_sentences), ("min_support", min_support)):
         if not isinstance(value, int) or isinstance(value, bool) or value < 0:
             raise ConfigError(f"{where} {key} = {value!r}: expected a whole number, 0 or more.")
+    long_article = number("long_article", 25.0)
+    if long_article <= 0:
+        raise ConfigError(f"{where} long_article = {long_article!r}: expected a number of passages above 0.")
     return TagRules(
         tag=tag,
         terms=weighted("terms"),
@@ -199,6 +205,8 @@ def _parse_tag(table: Mapping[str, Any], tag: str, lang: str, path: Path) -> Tag
         lead_weight=number("lead_weight", 1.5),
         lead_sentences=lead_sentences,
         min_support=min_support,
+        length_penalty=number("length_penalty", 0.0),
+        long_article=long_article,
     )
 
 

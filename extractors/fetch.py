@@ -6,10 +6,13 @@ Every request ends as a FetchAttempt (the `fetches` row); a body comes back only
 from __future__ import annotations
 
 import asyncio
+import codecs
+import functools
 import logging
 import re
 import time
-from collections.abc import Callable, Iterable
+import zlib
+from collections.abc import Awaitable, Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -73,6 +76,8 @@ def decode_html(body: bytes, header_charset: str | None) -> str:
     candidates: list[str] = []
     if body.startswith(b"\xef\xbb\xbf"):
         candidates.append("utf-8-sig")
+    elif body.startswith((b"\xff\xfe", b"\xfe\xff")):
+        candidates.append("utf-16")
     if header_charset:
         candidates.append(header_charset)
     meta = _META_CHARSET.search(body[:4096])
@@ -84,8 +89,9 @@ def decode_html(body: bytes, header_charset: str | None) -> str:
             decoded = body.decode(charset)
         except (LookupError, UnicodeDecodeError):
             continue
-        # Latin-1 and cp1252 decode any bytes: only trust them when detection agrees the text is not UTF-8.
-        if charset.lower().replace("_", "-") in ("iso-8859-1", "latin-1", "latin1", "windows-1252", "cp1252"):
+        # Single-byte charsets (ISO-8859-*, windows-125x, KOI8 …) decode almost any bytes, so a wrong label still
+        # "works". Text in them is practically never valid UTF-8 with multi-byte sequences, so such bytes are UTF-8.
+        if _is_single_byte(charset) and not body.isascii():
             try:
                 return body.decode("utf-8")
             except UnicodeDecodeError:
@@ -97,12 +103,23 @@ def decode_html(body: bytes, header_charset: str | None) -> str:
     return body.decode("utf-8", errors="replace")
 
 
+@functools.cache
+def _is_single_byte(charset: str) -> bool:
+    """True for charsets that map each byte to one character: any bytes at all decode in them."""
+    try:
+        decoded = bytes(range(256)).decode(charset, errors="replace")
+    except LookupError:
+        return False
+    return len(decoded) == 256 and not codecs.lookup(charset).name.startswith("utf")
+
+
 class _HostGate:
     """At most N requests in flight to one host, and a minimum gap between their starts."""
 
-    def __init__(self, concurrency: int, delay_s: float) -> None:
+    def __init__(self, concurrency: int, delay_s: float, sleep: Callable[[float], Awaitable[Any]]) -> None:
         self.semaphore = asyncio.Semaphore(max(1, concurrency))
         self.delay_s = delay_s
+        self._sleep = sleep
         self._next_start = 0.0
         self._lock = asyncio.Lock()
 
@@ -110,10 +127,11 @@ class _HostGate:
         await self.semaphore.acquire()
         if self.delay_s > 0:
             async with self._lock:
-                wait = self._next_start - time.monotonic()
-                if wait > 0:
-                    await asyncio.sleep(wait)
-                self._next_start = time.monotonic() + self.delay_s
+                now = time.monotonic()
+                start = max(now, self._next_start)
+                self._next_start = start + self.delay_s
+                if start > now:
+                    await self._sleep(start - now)
 
     async def __aexit__(self, *exc: object) -> None:
         self.semaphore.release()
@@ -131,7 +149,7 @@ class Fetcher:
         settings: FetchConfig,
         *,
         allow_private: bool = False,
-        sleep: Callable[[float], Any] = asyncio.sleep,
+        sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         self.settings = settings
@@ -213,7 +231,9 @@ class Fetcher:
             sleep=self._sleep,
             retry_error_callback=lambda state: state.outcome.result() if state.outcome else None,
         )
-        result: FetchResult = await retrying(self._fetch_once, url, source, cap, validators, expect_html, attempt)
+        result: FetchResult = await retrying(
+            self._fetch_once, url, source, cap, validators, expect_html, check_robots, attempt
+        )
         return result
 
     async def _fetch_once(
@@ -223,8 +243,10 @@ class Fetcher:
         cap: int,
         validators: Validators | None,
         expect_html: bool,
+        check_robots: bool,
         attempt: Callable[[int | None, str | None], FetchAttempt],
     ) -> FetchResult:
+        """One attempt, following redirects; each hop passes the address guard and robots.txt of its own host."""
         headers: dict[str, str] = {}
         if validators and validators.etag:
             headers["If-None-Match"] = validators.etag
@@ -232,21 +254,28 @@ class Fetcher:
             headers["If-Modified-Since"] = validators.last_modified
         current = url
         seen: set[str] = set()
-        for _hop in range(defaults.MAX_REDIRECTS + 1):
+        timeout_s = self.settings.fetch_timeout_s
+        for hop in range(defaults.MAX_REDIRECTS + 1):
             try:
                 await self._guard(current)
+                if hop and check_robots and not await self.robots_allow(current):
+                    path = urlsplit(current).path
+                    detail = f"robots.txt of {host_of(current)} disallows {path}, redirected from {url}"
+                    return FetchResult(attempt(None, failure_text(FailureReason.ROBOTS_DISALLOWED, detail)), current)
             except UnsafeURL as exc:
                 return FetchResult(attempt(None, failure_text(FailureReason.UNSAFE_URL, str(exc))), current)
             gate = self._gates.setdefault(host_of(current), self._new_gate(host_of(current)))
             try:
                 async with gate:
-                    result = await self._stream(current, headers, cap, expect_html, attempt)
-            except httpx.TimeoutException as exc:
-                detail = f"no complete answer within {self.settings.fetch_timeout_s:g} s ({type(exc).__name__})"
+                    # httpx times each read alone: a server dripping a byte a second would never time out.
+                    async with asyncio.timeout(timeout_s if timeout_s > 0 else None):
+                        result = await self._stream(current, headers, cap, expect_html, attempt)
+            except (httpx.TimeoutException, TimeoutError) as exc:
+                phase = type(exc).__name__ if isinstance(exc, httpx.TimeoutException) else "whole response"
+                detail = f"no complete answer within {timeout_s:g} s ({phase})"
                 return FetchResult(attempt(None, failure_text(FailureReason.TIMEOUT, detail)), current)
-            except (httpx.TransportError, httpx.DecodingError) as exc:
-                detail = f"{type(exc).__name__}: {exc}"[:300] or type(exc).__name__
-                return FetchResult(attempt(None, failure_text(FailureReason.CONNECTION, detail)), current)
+            except (httpx.TransportError, _DecodingFailed) as exc:
+                return FetchResult(attempt(None, failure_text(FailureReason.CONNECTION, _describe(exc))), current)
             if isinstance(result, str):  # a redirect target
                 seen.add(current)
                 try:
@@ -279,7 +308,7 @@ class Fetcher:
                 return response.headers["location"]
             if status == 304:
                 return FetchResult(attempt(304, None), url, not_modified=True)
-            if status >= 400 or status < 200:
+            if status >= 300 or status < 200:  # a 3xx here has no Location to follow
                 retry_after = _retry_after_s(response.headers.get("retry-after"))
                 detail = f"{status} {response.reason_phrase}".strip()
                 if retry_after is not None:
@@ -296,14 +325,20 @@ class Fetcher:
             if declared and declared.isdigit() and int(declared) > cap:
                 detail = f"Content-Length {int(declared):,} bytes exceeds the {cap:,}-byte cap"
                 return FetchResult(attempt(status, failure_text(FailureReason.TOO_LARGE, detail)), url)
+            # Decompressed here rather than by httpx, which inflates a whole network chunk at once: 64 kB of a
+            # gzip bomb is 64 MB. Our decoder yields bounded pieces, so the cap stops a bomb before it expands.
+            decoder = _BodyDecoder(response.headers.get("content-encoding", ""))
             chunks: list[bytes] = []
             size = 0
-            async for chunk in response.aiter_bytes():  # decompressed: the cap also stops gzip bombs
-                size += len(chunk)
-                if size > cap:
-                    detail = f"body exceeds the {cap:,}-byte cap (after decompression)"
-                    return FetchResult(attempt(status, failure_text(FailureReason.TOO_LARGE, detail)), url)
-                chunks.append(chunk)
+            async for raw in response.aiter_raw():
+                for piece in decoder.decode(raw):
+                    size += len(piece)
+                    if size > cap:
+                        detail = f"body exceeds the {cap:,}-byte cap"
+                        if decoder.compressed:
+                            detail += f" after decompression ({response.headers.get('content-encoding')})"
+                        return FetchResult(attempt(status, failure_text(FailureReason.TOO_LARGE, detail)), url)
+                    chunks.append(piece)
             body = b"".join(chunks)
             if not body.strip():
                 return FetchResult(
@@ -321,7 +356,7 @@ class Fetcher:
             )
 
     def _new_gate(self, host: str) -> _HostGate:
-        return _HostGate(self.settings.per_host_concurrency, self.settings.per_host_delay_s)
+        return _HostGate(self.settings.per_host_concurrency, self.settings.per_host_delay_s, self._sleep)
 
     async def _guard(self, url: str) -> None:
         parts = urlsplit(url)
@@ -371,10 +406,81 @@ class Fetcher:
                 gate = self._gates.setdefault(host, self._new_gate(host))
                 gate.delay_s = max(gate.delay_s, min(float(delay), defaults.MAX_CRAWL_DELAY_S))
             return robots
-        if status is not None and 400 <= status < 500 or result.attempt.error and "empty" in result.attempt.error:
+        # 429 means "too busy", not "no robots.txt": like a 5xx, it disallows the host for this pass.
+        missing = status is not None and 400 <= status < 500 and status != 429
+        if missing or (result.attempt.error or "").startswith(FailureReason.EMPTY_BODY.value):
             return Protego.parse("")
         log.info("robots.txt of %s unreachable (%s): skipping the host this pass", origin, result.attempt.error)
         return None
+
+
+class _DecodingFailed(Exception):
+    """The body's Content-Encoding is unsupported or its compressed data is corrupt."""
+
+
+_PIECE_BYTES = 64 * 1024  # the most one decompression step may produce
+
+
+class _BodyDecoder:
+    """Undo Content-Encoding (gzip, deflate, or a chain of them) incrementally, in pieces of at most 64 kB."""
+
+    def __init__(self, content_encoding: str) -> None:
+        codings = [c.strip().lower() for c in content_encoding.split(",") if c.strip()]
+        codings = [c for c in codings if c != "identity"]
+        unknown = [c for c in codings if c not in ("gzip", "x-gzip", "deflate")]
+        if unknown:
+            raise _DecodingFailed(f"unsupported Content-Encoding {unknown[0]!r} (we ask for gzip or deflate)")
+        # Applied in the order listed, so undone in reverse.
+        self._stages = [_Inflater(c == "deflate") for c in reversed(codings)]
+        self.compressed = bool(self._stages)
+
+    def decode(self, data: bytes) -> Iterator[bytes]:
+        return self._through(0, data)
+
+    def _through(self, index: int, data: bytes) -> Iterator[bytes]:
+        if index == len(self._stages):
+            if data:
+                yield data
+            return
+        for piece in self._stages[index].inflate(data):
+            yield from self._through(index + 1, piece)
+
+
+class _Inflater:
+    def __init__(self, deflate: bool) -> None:
+        self._deflate = deflate
+        self._started = False
+        self._z = zlib.decompressobj(zlib.MAX_WBITS if deflate else 16 + zlib.MAX_WBITS)
+
+    def inflate(self, data: bytes) -> Iterator[bytes]:
+        while True:
+            try:
+                piece = self._z.decompress(data, _PIECE_BYTES)
+            except zlib.error as exc:
+                if self._deflate and not self._started:
+                    # "deflate" is meant to be zlib-wrapped, but many servers send a raw deflate stream.
+                    self._started = True
+                    self._z = zlib.decompressobj(-zlib.MAX_WBITS)
+                    continue
+                raise _DecodingFailed(f"corrupt compressed body: {exc}") from exc
+            self._started = True
+            if piece:
+                yield piece
+            data = self._z.unconsumed_tail
+            if (not data and len(piece) < _PIECE_BYTES) or self._z.eof:
+                return
+
+
+def _describe(exc: BaseException) -> str:
+    """An exception as "Type: message". httpx's messages are often empty ("ReadError: "), so the first non-empty
+    message down the chain of causes is used instead: "ReadError: [Errno 104] Connection reset by peer"."""
+    cause: BaseException | None = exc
+    message = ""
+    while cause is not None and not message:
+        text = str(cause)
+        message = text if text and text != repr(cause) and not text.endswith("()") else ""
+        cause = cause.__cause__ or cause.__context__
+    return f"{type(exc).__name__}: {message or 'no detail'}"[:300]
 
 
 def _retry_after_s(value: str | None) -> float | None:

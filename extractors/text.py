@@ -11,8 +11,10 @@ import re
 import signal
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from types import FrameType
+from typing import Any
 from urllib.parse import urlsplit
 
 import py3langid
@@ -64,31 +66,74 @@ def time_limit(seconds: float) -> Iterator[None]:
         signal.signal(signal.SIGALRM, previous)
 
 
-def _head_metadata(document: lxml_html.HtmlElement) -> tuple[str | None, datetime | None]:
-    """The canonical link and the most precise publication time the page declares in its markup."""
+@dataclass(frozen=True, slots=True)
+class PageMetadata:
+    """What the page declares about itself in its markup: cheap to read, and more precise than heuristics."""
+
+    canonical: str | None
+    published: datetime | None
+    title: str | None
+    author: str | None
+
+
+_TITLE_META = ("og:title", "twitter:title", "dc.title", "headline")
+_AUTHOR_META = ("author", "article:author", "dc.creator", "parsely-author", "sailthru.author", "byl")
+
+
+def read_page_metadata(document: lxml_html.HtmlElement) -> PageMetadata:
+    """Canonical link, publication time, headline and byline from <link>, <meta>, JSON-LD, <time> and <h1>.
+
+    Reading these ourselves instead of through trafilatura's metadata pass costs a fraction of the time
+    (its author search runs dozens of XPath expressions over the whole page), and dates never come from a
+    copyright line.
+    """
     canonical = None
     for link in document.iter("link"):
         if (link.get("rel") or "").lower().strip() == "canonical" and link.get("href"):
             canonical = link.get("href")
             break
-    published = None
+    published = title = author = None
+    site_name = None
     for meta in document.iter("meta"):
-        key = (meta.get("property") or meta.get("name") or meta.get("itemprop") or "").strip()
-        if key in _PUBLISHED_META or key.lower() in _PUBLISHED_META:
-            published = parse_iso_datetime(meta.get("content"))
-            if published:
-                break
-    if published is None:
-        published = _json_ld_published(document)
+        key = (meta.get("property") or meta.get("name") or meta.get("itemprop") or "").strip().lower()
+        content = " ".join((meta.get("content") or "").split())
+        if not key or not content:
+            continue
+        if published is None and key in _PUBLISHED_META:
+            published = parse_iso_datetime(content)
+        elif title is None and key in _TITLE_META:
+            title = content
+        elif author is None and key in _AUTHOR_META and not content.startswith(("http://", "https://")):
+            author = content
+        elif key == "og:site_name":
+            site_name = content
+    ld_published, ld_author, ld_headline = _json_ld(document)
+    published = published or ld_published
+    author = author or ld_author
+    title = title or ld_headline
     if published is None:
         for node in document.iter("time"):
             published = parse_iso_datetime(node.get("datetime"))
             if published:
                 break
-    return canonical, published
+    for heading in document.iter("h1"):
+        text = " ".join(heading.text_content().split())
+        if text:
+            # The visible headline beats og:title, which sites often pad with their name or shorten for sharing.
+            title = text
+            break
+    if title is None:
+        title_el = document.find(".//title")
+        title = " ".join((title_el.text_content() if title_el is not None else "").split()) or None
+    if title and site_name:
+        for separator in (" | ", " - ", " – ", " — "):
+            if title.endswith(separator + site_name):
+                title = title[: -len(separator + site_name)]
+    return PageMetadata(canonical, published, title, author)
 
 
-def _json_ld_published(document: lxml_html.HtmlElement) -> datetime | None:
+def _json_ld(document: lxml_html.HtmlElement) -> tuple[datetime | None, str | None, str | None]:
+    """datePublished, author name and headline of the first JSON-LD article object on the page."""
     for script in document.iter("script"):
         if (script.get("type") or "").lower() != "application/ld+json" or not script.text:
             continue
@@ -96,12 +141,28 @@ def _json_ld_published(document: lxml_html.HtmlElement) -> datetime | None:
             data = json.loads(script.text)
         except ValueError:
             continue
-        for node in data if isinstance(data, list) else [data]:
-            if isinstance(node, dict) and isinstance(node.get("datePublished"), str):
-                found = parse_iso_datetime(node["datePublished"])
-                if found:
-                    return found
-    return None
+        nodes = data if isinstance(data, list) else [data]
+        if isinstance(data, dict) and isinstance(data.get("@graph"), list):
+            nodes = data["@graph"]
+        for node in nodes:
+            if not isinstance(node, dict) or not (node.get("datePublished") or node.get("headline")):
+                continue
+            published = node.get("datePublished")
+            return (
+                parse_iso_datetime(published) if isinstance(published, str) else None,
+                _json_ld_author(node.get("author")),
+                node["headline"].strip() if isinstance(node.get("headline"), str) else None,
+            )
+    return None, None, None
+
+
+def _json_ld_author(value: Any) -> str | None:
+    if isinstance(value, list):
+        names = [_json_ld_author(v) for v in value]
+        return ", ".join(n for n in names if n) or None
+    if isinstance(value, dict):
+        value = value.get("name")
+    return " ".join(value.split()) if isinstance(value, str) and value.strip() else None
 
 
 _ARABIC_LETTER = re.compile(r"[\u0600-\u06FF]")
@@ -123,16 +184,6 @@ def detect_language(text: str, hint: str | None) -> str | None:
     return str(lang)
 
 
-def _trafilatura_date(value: str | None, feed_date: datetime | None) -> datetime | None:
-    parsed = parse_iso_datetime(value)
-    if parsed is None:
-        return None
-    # htmldate falls back to 1 January of a copyright year: treat YYYY-01-01 as year-only and prefer the feed.
-    if parsed.month == 1 and parsed.day == 1 and feed_date is not None:
-        return None
-    return parsed
-
-
 def extract_article(
     page: FetchedPage,
     *,
@@ -146,48 +197,42 @@ def extract_article(
         document = lxml_html.document_fromstring(page.html)
     except (etree.ParserError, ValueError) as exc:
         return ExtractionFailure(page, FailureReason.EXTRACTION_FAILED, f"unparseable HTML: {exc}"[:300])
-    canonical_href, meta_published = _head_metadata(document)
+    metadata = read_page_metadata(document)
     try:
         extracted = trafilatura.bare_extraction(
             document,
             url=page.final_url,
             favor_precision=True,
             include_comments=False,
-            include_tables=False,
-            with_metadata=True,
-            date_extraction_params={"extensive_search": False, "original_date": True},
+            include_tables=True,
+            with_metadata=False,  # read_page_metadata does this part, several times faster
         )
     except (ValueError, TypeError, etree.LxmlError) as exc:
         return ExtractionFailure(page, FailureReason.EXTRACTION_FAILED, f"{type(exc).__name__}: {exc}"[:300])
     if not isinstance(extracted, Document) or not extracted.text:
         return ExtractionFailure(page, FailureReason.NO_TEXT, "trafilatura found no article text")
-    title = _WS.sub(" ", extracted.title or page.item.title or "").strip()
+    title = _WS.sub(" ", metadata.title or page.item.title or "").strip()
     text = _strip_leading_title(extracted.text or "", title)
     word_count = len(text.split())
     if word_count < min_words:
         return ExtractionFailure(page, FailureReason.NO_TEXT, f"{word_count} words, fewer than {min_words}")
 
     url = page.final_url
-    if canonical_href:
+    if metadata.canonical:
         try:
-            candidate = canonical_url(canonical_href, base=page.final_url)
+            candidate = canonical_url(metadata.canonical, base=page.final_url)
         except UnsafeURL:
             candidate = url
         if host_of(candidate) == host_of(url) and urlsplit(candidate).path not in ("", "/"):
             url = candidate  # honoured only on the same host: a canonical link must not move an article off-site
     alternates = tuple(dict.fromkeys(u for u in (page.item.url, page.final_url) if u != url))
-    published = (
-        meta_published
-        or _trafilatura_date(extracted.date, page.item.feed_published_at)
-        or page.item.feed_published_at
-        or first_seen
-    )
+    published = metadata.published or page.item.feed_published_at or first_seen
     return Article(
         article_id=article_id_for(url),
         url=url,
         source=page.item.source,
         title=title or url,
-        author=(extracted.author or None),
+        author=metadata.author,
         published_at=published.astimezone(UTC),
         first_seen_at=first_seen,
         lang=detect_language(text, lang_hint),

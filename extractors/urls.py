@@ -65,6 +65,8 @@ def is_forbidden_address(ip: str) -> bool:
     address = ipaddress.ip_address(ip)
     if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
         address = address.ipv4_mapped
+    if address.is_loopback:  # ::1 lies in the reserved ::/8, but it is loopback: "localhost" resolves to it
+        return False
     return address.is_unspecified or address.is_link_local or address.is_multicast or address.is_reserved
 
 

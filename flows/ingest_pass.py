@@ -196,18 +196,25 @@ async def _pipeline(
                     started = time.perf_counter()
                     result = await fetcher.fetch(item.url, source.name)
                     ingest_pass.times.add("fetch", time.perf_counter() - started)
-                if not result.ok:
+                if result.ok:
+                    page = FetchedPage(item, result.final_url, result.text(), result.attempt)
+                    collect(await asyncio.wrap_future(ingest_pass.pool.submit(page, source.lang)))
+                else:
                     failures.append(result.attempt)
                     reasons[(result.attempt.error or "").split(":", 1)[0]] += 1
-                    return
-                page = FetchedPage(item, result.final_url, result.text(), result.attempt)
-                future = ingest_pass.pool.submit(page, source.lang)
-                collect(await asyncio.wrap_future(future))
-                if len(pending) >= batch_size or len(failures) >= batch_size:
-                    # In a thread, so fetching and the pool keep going while DuckDB writes the batch.
-                    await asyncio.to_thread(store, take_batch())
+            if len(pending) >= batch_size or len(failures) >= batch_size:
+                # In a thread, so fetching and the pool keep going while DuckDB writes the batch.
+                await asyncio.to_thread(store, take_batch())
 
-        await asyncio.gather(*(handle(item) for item in items))
+        # A fixed crew of fetchers pulls from one queue: a 50,000-item feed never becomes 50,000 tasks.
+        queue = iter(items)
+
+        async def crew_member() -> None:
+            for item in queue:
+                await handle(item)
+
+        crew = max(1, ingest_pass.config.fetch.per_host_concurrency) * 2 + ingest_pass.pool.workers * 2
+        await asyncio.gather(*(crew_member() for _ in range(min(crew, len(items)))))
     store(take_batch())
     summary.errors = [f"{reason} ×{count}" for reason, count in reasons.most_common()]
 

@@ -277,9 +277,9 @@ class _Reader:
             "to", "from", "smtp_host", "smtp_port", "smtp_security", "smtp_user", "outbox", "tags",
             "alert_threshold", "alert_min_interval_minutes", "send_empty", "max_full_items_per_tag",
         }  # fmt: skip
-        self.only_keys(raw, "[digest]", allowed)
         if "smtp_password" in raw or "password" in raw:
             raise self.fail(f"[digest] passwords never go in the config file: set ${SMTP_PASSWORD_ENV}.")
+        self.only_keys(raw, "[digest]", allowed)
         to = raw.get("to", [])
         if isinstance(to, str):
             to = [to]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 USER_AGENT = "newsmon/0.1 (+https://github.com/newsmon/newsmon; news monitoring for Iraq and Syria)"
-FETCH_TIMEOUT_S = 20.0  # per request: connect, read, write and pool each
+FETCH_TIMEOUT_S = 20.0  # per attempt: from connecting to the last body byte, so a slow drip cannot stall a pass
 MAX_BODY_BYTES = 5_000_000  # no article page is larger; caps decompressed size too (gzip bombs)
 MAX_FEED_BYTES = 20_000_000  # a feed of 50,000 items fits; anything larger is refused
 MAX_FEED_ITEMS = 50_000  # items taken from one feed or sitemap per pass

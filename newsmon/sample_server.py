@@ -72,7 +72,9 @@ class SampleSite:
             self._server = _QuietServer(("127.0.0.1", self.port), Bound)
         except OSError:  # the preferred port is taken: any free one will do
             self._server = _QuietServer(("127.0.0.1", 0), Bound)
-        self._thread = threading.Thread(target=self._server.serve_forever, name="sample-site", daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, args=(0.05,), name="sample-site", daemon=True
+        )
         self._thread.start()
         return self
 

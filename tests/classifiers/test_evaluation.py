@@ -49,11 +49,12 @@ def test_label_without_text_names_file_line_and_fix(tmp_path: Path) -> None:
         evaluate(labels, None, CLASSIFIER)
 
 
-# Guards set a little below what the shipped rules reach (dev-written 0.98 / ar 1.00; news-real 0.84).
+# Guards set a little below what the shipped rules reach (rules 2026.11.2: dev-written 1.00 / ar 1.00;
+# news-real ar 0.92). dev-written is tuned on, so its guards are looser than its score; news-real is the honest one.
 @pytest.mark.parametrize("labels, texts, slice_name, floor", [
-    pytest.param("dev-written/articles.jsonl", None, "all", 0.93, id="dev-written"),
-    pytest.param("dev-written/articles.jsonl", None, "ar", 0.90, id="dev-written-arabic"),
-    pytest.param("news-real/labels-dev.jsonl", "news-real/articles.jsonl", "ar", 0.80, id="news-real-arabic"),
+    pytest.param("dev-written/articles.jsonl", None, "all", 0.95, id="dev-written"),
+    pytest.param("dev-written/articles.jsonl", None, "ar", 0.93, id="dev-written-arabic"),
+    pytest.param("news-real/labels-dev.jsonl", "news-real/articles.jsonl", "ar", 0.88, id="news-real-arabic"),
 ])
 def test_macro_f1_on_dev_corpora_stays_above_guard(labels: str, texts: str | None, slice_name: str,
                                                    floor: float) -> None:

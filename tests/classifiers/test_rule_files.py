@@ -48,6 +48,8 @@ def test_a_term_added_in_rules_dir_takes_effect(tmp_path: Path) -> None:
     pytest.param("[returns]\nwords = 1\n", "unknown key 'words'", id="unknown-key"),
     pytest.param('[[returns.pairs]]\nany = ["return*"]\n', "needs exactly", id="pair-without-with"),
     pytest.param('[returns.terms]\n"re*turn" = 1.0\n', "* may only end a word", id="star-inside-word"),
+    pytest.param("[isis]\nlong_article = 0\n", "long_article = 0.0", id="long-article-not-positive"),
+    pytest.param("[isis]\nlength_penalty = \"big\"\n", "length_penalty = 'big'", id="length-penalty-not-number"),
 ])
 def test_rule_file_mistakes_name_file_and_key(tmp_path: Path, content: str, message: str) -> None:
     (tmp_path / "en.toml").write_text(content, encoding="utf-8")

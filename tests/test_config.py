@@ -1,0 +1,242 @@
+"""newsmon.toml is checked up front: a mistake exits 1 with a message naming the file, the source and the key.
+
+These run `newsmon sources`, which reads the config before it opens anything, so no Prefect server is needed.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from newsmon.sample_server import SampleSite
+from tests.conftest import run_newsmon, source_entry, write_config
+
+TIGRIS_EN = source_entry("tigris-en", "https://tigris.example/feeds/en.rss", lang="en")
+
+
+def _config(tmp_path: Path, body: str) -> Path:
+    path = tmp_path / "newsmon.toml"
+    path.write_text(body, encoding="utf-8")
+    return path
+
+
+@pytest.fixture(autouse=True)
+def _no_config_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("NEWSMON_CONFIG", raising=False)
+
+
+@pytest.mark.parametrize(
+    "body, message",
+    [
+        pytest.param(
+            '[warehouse]\npath = "data/newsmon.duckdb\n',
+            "not valid TOML: ",
+            id="malformed-toml",
+        ),
+        pytest.param(
+            '[[sources]]\nname = "tigris-ar"\nurl = "https://tigris.example/ar.rss"\nkind = "rss"\n',
+            """[[sources]] "tigris-ar": kind = 'rss' is not a source kind. Use one of: feed, sitemap, page. """
+            'RSS, Atom and JSON Feed are all kind = "feed".',
+            id="unknown-kind",
+        ),
+        pytest.param(
+            '[[sources]]\nname = "tigris-en"\nkind = "feed"\n',
+            '[[sources]] "tigris-en": url is missing.',
+            id="missing-url",
+        ),
+        pytest.param(
+            '[[sources]]\nname = "tigris-en"\nurl = "ftp://tigris.example/en.rss"\n',
+            """[[sources]] "tigris-en": url = 'ftp://tigris.example/en.rss' is not an http(s) URL.""",
+            id="url-not-http",
+        ),
+        pytest.param(
+            '[[sources]]\nurl = "https://tigris.example/en.rss"\n',
+            "[[sources]] #1: name is missing. Every source needs a unique name.",
+            id="missing-name",
+        ),
+        pytest.param(
+            '[[sources]]\nname = "tigris-en"\nurl = "https://tigris.example/en.rss"\n\n'
+            '[[sources]]\nname = "tigris-en"\nurl = "https://tigris.example/en-2.rss"\n',
+            '[[sources]] "tigris-en": name "tigris-en" is used by an earlier source. Source names must be unique.',
+            id="duplicate-source-name",
+        ),
+        pytest.param(
+            "[fetch]\ntimeout = 5\n",
+            "[fetch] unknown key 'timeout'. Known keys: fetch_timeout_s, max_body_bytes, max_feed_bytes, "
+            "max_feed_items, max_retry_after_s, per_host_concurrency, per_host_delay_s, retry_attempts, "
+            "retry_backoff_s, user_agent.",
+            id="unknown-key-in-fetch",
+        ),
+        pytest.param(
+            '[[sources]]\nname = "tigris-en"\nurl = "https://tigris.example/en.rss"\nlanguage = "en"\n',
+            """[[sources]] "tigris-en" unknown key 'language'. Known keys: kind, lang, name, url.""",
+            id="unknown-key-in-source",
+        ),
+        pytest.param(
+            "[sources]\n",
+            "sources must be an array of tables: write each source as [[sources]].",
+            id="sources-not-an-array",
+        ),
+        pytest.param(
+            "[warehous]\n",
+            "unknown key 'warehous'. Known keys: classifier, digest, extract, fetch, schedule, sources, warehouse.",
+            id="unknown-table",
+        ),
+        pytest.param(
+            '[warehouse]\npath = "data/w.duckdb"\nanalyst_path = "data/w.duckdb"\n',
+            "[warehouse] analyst_path must differ from path (",
+            id="analyst-copy-is-the-live-file",
+        ),
+        pytest.param(
+            "[fetch]\nfetch_timeout_s = -1\n",
+            "[fetch] fetch_timeout_s = -1.0: must not be negative.",
+            id="negative-timeout",
+        ),
+        pytest.param(
+            '[fetch]\nmax_body_bytes = "5MB"\n',
+            "[fetch] max_body_bytes = '5MB': expected int.",
+            id="size-as-string",
+        ),
+        pytest.param(
+            "[extract]\nworkers = 2.5\n",
+            "[extract] workers = 2.5: expected int.",
+            id="fractional-workers",
+        ),
+        pytest.param(
+            "[classifier.thresholds]\nreturns = 1.5\n",
+            "[classifier.thresholds] returns = 1.5: expected a number from 0 to 1.",
+            id="threshold-above-1",
+        ),
+        pytest.param(
+            "[classifier.thresholds]\nreturnees = 0.6\n",
+            "[classifier.thresholds] 'returnees' is not a tag. Use one of: isis, returns, reconciliation.",
+            id="threshold-for-unknown-tag",
+        ),
+        pytest.param(
+            '[digest]\nsmtp_security = "ssl"\n',
+            "[digest] smtp_security = 'ssl': use one of starttls, tls, none.",
+            id="smtp-security",
+        ),
+        pytest.param(
+            '[digest]\nto = "analyst.example.org"\n',
+            "[digest] to = ['analyst.example.org']: expected a list of email addresses.",
+            id="digest-to-not-an-address",
+        ),
+        pytest.param(
+            '[schedule]\ningest = "every 30 minutes"\n',
+            '[schedule] ingest = "every 30 minutes" is not a cron expression such as "*/30 * * * *".',
+            id="bad-ingest-cron",
+        ),
+        pytest.param(
+            '[schedule]\ndigest = "0 25 * * *"\n',
+            '[schedule] digest = "0 25 * * *" is not a cron expression such as "*/30 * * * *".',
+            id="bad-digest-cron-hour",
+        ),
+    ],
+)
+def test_bad_config_exits_1_naming_file_and_key(tmp_path: Path, body: str, message: str) -> None:
+    config = _config(tmp_path, body)
+    result = run_newsmon("sources", "--config", config)
+    assert result.exit_code == 1
+    assert result.stderr.startswith(f"Error: {config}: "), result.stderr
+    assert message in result.stderr
+    assert result.stdout == ""
+    assert not (tmp_path / "data").exists(), "a refused config must not create the warehouse folder"
+
+
+@pytest.mark.parametrize("key", [pytest.param("smtp_password", id="smtp_password"), pytest.param("password")])
+def test_password_in_config_file_is_refused_pointing_to_the_environment(tmp_path: Path, key: str) -> None:
+    config = _config(tmp_path, f'[digest]\nsmtp_user = "newsmon"\n{key} = "hunter2"\n')
+    result = run_newsmon("sources", "--config", config)
+    assert result.exit_code == 1
+    assert (
+        f"Error: {config}: [digest] passwords never go in the config file: set $NEWSMON_SMTP_PASSWORD." in result.stderr
+    )
+    assert "hunter2" not in result.output + result.stderr, "the password's value must never be echoed"
+
+
+def test_missing_config_file_says_where_newsmon_looked(tmp_path: Path) -> None:
+    result = run_newsmon("sources", "--config", tmp_path / "nope.toml")
+    assert result.exit_code == 1
+    assert (
+        f"Error: {tmp_path / 'nope.toml'}: no such config file. Pass --config, set $NEWSMON_CONFIG, "
+        "or create newsmon.toml (see docs/configuration.md)." in result.stderr
+    )
+
+
+def test_newsmon_config_env_is_used_without_config_option(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    config = _config(tmp_path, "[fetch]\ntimeout = 5\n")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    monkeypatch.setenv("NEWSMON_CONFIG", str(config))
+    result = run_newsmon("sources")
+    assert result.exit_code == 1
+    assert f"Error: {config}: [fetch] unknown key 'timeout'." in result.stderr
+
+
+def test_newsmon_config_env_naming_a_missing_file_is_an_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    _config(tmp_path, "")  # a valid ./newsmon.toml must not be used instead
+    monkeypatch.setenv("NEWSMON_CONFIG", str(tmp_path / "gone.toml"))
+    result = run_newsmon("sources")
+    assert result.exit_code == 1
+    assert f"Error: {tmp_path / 'gone.toml'}: no such config file." in result.stderr
+
+
+def test_config_option_wins_over_newsmon_config_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    good = write_config(tmp_path, sources=[TIGRIS_EN])
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[fetch]\ntimeout = 5\n", encoding="utf-8")
+    monkeypatch.setenv("NEWSMON_CONFIG", str(bad))
+    result = run_newsmon("sources", "--config", good)
+    assert result.exit_code == 1  # the good config is read; there is no warehouse yet
+    assert "no warehouse here yet. Run `newsmon run` first." in result.stderr
+    assert "bad.toml" not in result.stderr
+
+
+def test_newsmon_toml_in_current_folder_is_the_last_resort(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    _config(tmp_path, "[fetch]\ntimeout = 5\n")
+    monkeypatch.chdir(tmp_path)
+    result = run_newsmon("sources")
+    assert result.exit_code == 1
+    assert "Error: newsmon.toml: [fetch] unknown key 'timeout'." in result.stderr
+
+
+def test_relative_warehouse_path_is_relative_to_the_config_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config_dir = tmp_path / "conf"
+    config_dir.mkdir()
+    (config_dir / "newsmon.toml").write_text('[warehouse]\npath = "data/w.duckdb"\n', encoding="utf-8")
+    cwd = tmp_path / "cwd"
+    cwd.mkdir()
+    monkeypatch.chdir(cwd)
+    result = run_newsmon("sources", "--config", "../conf/newsmon.toml")
+    assert result.exit_code == 1
+    expected = config_dir.resolve() / "data" / "w.analyst.duckdb"
+    assert f"Error: {expected}: no warehouse here yet. Run `newsmon run` first." in result.stderr
+    assert not (cwd / "data").exists()
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        pytest.param(["trends"], id="trends"),
+        pytest.param(["sql", "SELECT 1"], id="sql"),
+        pytest.param(["retag"], id="retag"),
+        pytest.param(["digest", "--dry-run"], id="digest"),
+        pytest.param(["run"], id="run"),
+    ],
+)
+def test_every_command_refuses_a_bad_config_before_contacting_a_source(
+    tmp_path: Path, command: list[str], news_site: SampleSite
+) -> None:
+    source = source_entry("world", news_site.url("/feeds/world.rss"), lang="en")
+    config = write_config(tmp_path, sources=[source], extra="[fetch]\ntimeout = 5\n")
+    result = run_newsmon(*command, "--config", config)
+    assert result.exit_code == 1
+    assert f"Error: {config}: [fetch] unknown key 'timeout'." in result.stderr
+    assert news_site.requests == []
+    assert not (tmp_path / "data").exists()

@@ -1,0 +1,97 @@
+"""Canonical URLs (one article, one key) and the address guard (never fetch unspecified or link-local addresses)."""
+
+from __future__ import annotations
+
+import pytest
+
+from extractors import UnsafeURL, article_id_for, canonical_url, is_forbidden_address, is_private_address
+from extractors.urls import check_resolved_addresses
+
+ARABIC_PATH = "/%D8%A3%D8%AE%D8%A8%D8%A7%D8%B1/%D9%85%D9%82%D8%A7%D9%84.html"  # /أخبار/مقال.html
+
+
+@pytest.mark.parametrize(
+    "url, canonical",
+    [
+        pytest.param("https://tigris.example/a?utm_source=x&id=7", "https://tigris.example/a?id=7", id="utm-dropped"),
+        pytest.param("HTTPS://Tigris.Example:443/a#c", "https://tigris.example/a", id="case-port-fragment"),
+        pytest.param("http://tigris.example:80/a/./b/../c.html", "http://tigris.example/a/c.html", id="dot-segments"),
+        pytest.param(
+            "https://tigris.example/أخبار/مقال.html", "https://tigris.example" + ARABIC_PATH, id="arabic-path"
+        ),
+        pytest.param(
+            "https://tigris.example" + ARABIC_PATH, "https://tigris.example" + ARABIC_PATH, id="arabic-encoded"
+        ),
+        pytest.param("https://tigris.example/a?fbclid=abc&b=2&a=1", "https://tigris.example/a?a=1&b=2", id="fbclid"),
+        pytest.param("http://tigris.example/a?ref=rss&ocid=x&n=1", "http://tigris.example/a?n=1", id="site-tracking"),
+        pytest.param("http://tigris.example", "http://tigris.example/", id="empty-path"),
+        pytest.param("  http://tigris.example/a-b  ", "http://tigris.example/a-b", id="whitespace"),
+    ],
+)
+def test_canonical_url_gives_one_url_per_article(url: str, canonical: str) -> None:
+    assert canonical_url(url) == canonical
+
+
+def test_relative_links_resolve_against_the_feed() -> None:
+    assert (
+        canonical_url("../b-c-d.html", base="https://tigris.example/x/y/a.html")
+        == "https://tigris.example/x/b-c-d.html"
+    )
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        pytest.param("file:///etc/passwd", id="file"),
+        pytest.param("javascript:alert(1)", id="javascript"),
+        pytest.param("mailto:desk@tigris.example", id="mailto"),
+        pytest.param("ftp://tigris.example/a", id="ftp"),
+        pytest.param("http:///no-host", id="no-host"),
+        pytest.param("/relative/without-base", id="relative-no-base"),
+    ],
+)
+def test_non_http_url_raises_unsafe_url(url: str) -> None:
+    with pytest.raises(UnsafeURL):
+        canonical_url(url)
+
+
+def test_article_id_is_stable_across_url_spellings() -> None:
+    spellings = [
+        "https://tigris.example/a?utm_source=x",
+        "HTTPS://TIGRIS.EXAMPLE:443/a#top",
+        "https://tigris.example/a",
+    ]
+    assert len({article_id_for(canonical_url(u)) for u in spellings}) == 1
+
+
+@pytest.mark.parametrize(
+    "ip",
+    [
+        pytest.param("0.0.0.0", id="unspecified"),
+        pytest.param("::", id="unspecified-v6"),
+        pytest.param("169.254.169.254", id="cloud-metadata"),
+        pytest.param("fe80::1", id="link-local-v6"),
+        pytest.param("224.0.0.1", id="multicast"),
+        pytest.param("::ffff:169.254.169.254", id="v4-mapped-link-local"),
+    ],
+)
+def test_forbidden_addresses_are_never_fetched_even_for_private_sources(ip: str) -> None:
+    assert is_forbidden_address(ip)
+    with pytest.raises(UnsafeURL, match="never fetches"):
+        check_resolved_addresses("http://feed.example/", [ip], allow_private=True)
+
+
+@pytest.mark.parametrize(
+    "ip",
+    [pytest.param("127.0.0.1", id="loopback"), pytest.param("10.1.2.3", id="private"), pytest.param("::1", id="v6")],
+)
+def test_private_addresses_need_a_private_source(ip: str) -> None:
+    assert is_private_address(ip) and not is_forbidden_address(ip)
+    check_resolved_addresses("http://intranet.example/", [ip], allow_private=True)
+    with pytest.raises(UnsafeURL, match="private address"):
+        check_resolved_addresses("http://intranet.example/", [ip], allow_private=False)
+
+
+def test_public_addresses_pass_the_guard() -> None:
+    assert not is_private_address("93.184.215.14") and not is_forbidden_address("93.184.215.14")
+    check_resolved_addresses("http://tigris.example/", ["93.184.215.14"], allow_private=False)
