@@ -16,7 +16,7 @@ install: $(BIN)/newsmon
 demo: install  ## serve the bundled sample site on loopback, run a pass, show what landed
 	PREFECT_SERVER_ANALYTICS_ENABLED=false $(BIN)/newsmon demo --dir newsmon-demo
 
-test: install  ## lint, type-check, then the whole suite
+test: install  ## lint, then the whole suite (make lint adds mypy)
 	$(BIN)/ruff check .
 	$(BIN)/pytest -q
 

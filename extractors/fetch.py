@@ -113,6 +113,23 @@ def _is_single_byte(charset: str) -> bool:
     return len(decoded) == 256 and not codecs.lookup(charset).name.startswith("utf")
 
 
+class HostUnresolvable(UnsafeURL):
+    """DNS gave no address: a network failure (recorded as `connection`), not a refusal."""
+
+
+def _refusal(exc: UnsafeURL) -> str:
+    reason = FailureReason.CONNECTION if isinstance(exc, HostUnresolvable) else FailureReason.UNSAFE_URL
+    return failure_text(reason, str(exc))
+
+
+@dataclass(slots=True)
+class RobotsCache:
+    """robots.txt per origin for a whole pass, shared by the fetchers of every source (plain dicts: thread-safe)."""
+
+    parsed: dict[str, Protego | None] = field(default_factory=dict)  # None: unreachable, the host is skipped
+    failures: dict[str, str] = field(default_factory=dict)  # why an origin's robots.txt could not be read
+
+
 class _HostGate:
     """At most N requests in flight to one host, and a minimum gap between their starts."""
 
@@ -151,6 +168,7 @@ class Fetcher:
         allow_private: bool = False,
         sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
         transport: httpx.AsyncBaseTransport | None = None,
+        robots_cache: RobotsCache | None = None,
     ) -> None:
         self.settings = settings
         self.allow_private = allow_private
@@ -165,7 +183,9 @@ class Fetcher:
             trust_env=False,  # a proxy from the environment would hide where requests really go
         )
         self._gates: dict[str, _HostGate] = {}
-        self._robots: dict[str, Protego | None] = {}
+        cache = robots_cache or RobotsCache()
+        self._robots = cache.parsed
+        self._robots_failures = cache.failures
         self._robots_locks: dict[str, asyncio.Lock] = {}
         self._resolved: dict[tuple[str, int], list[str]] = {}
 
@@ -197,15 +217,14 @@ class Fetcher:
         try:
             await self._guard(url)
         except UnsafeURL as exc:
-            return FetchResult(attempt(None, failure_text(FailureReason.UNSAFE_URL, str(exc))), url)
+            return FetchResult(attempt(None, _refusal(exc)), url)
         if check_robots:
             try:
                 allowed = await self.robots_allow(url)
             except UnsafeURL as exc:
-                return FetchResult(attempt(None, failure_text(FailureReason.UNSAFE_URL, str(exc))), url)
+                return FetchResult(attempt(None, _refusal(exc)), url)
             if not allowed:
-                detail = f"robots.txt of {host_of(url)} disallows {urlsplit(url).path}"
-                return FetchResult(attempt(None, failure_text(FailureReason.ROBOTS_DISALLOWED, detail)), url)
+                return FetchResult(attempt(None, self._robots_refusal(url)), url)
 
         def wait_s(state: RetryCallState) -> float:
             result = state.outcome.result() if state.outcome else None
@@ -263,7 +282,7 @@ class Fetcher:
                     detail = f"robots.txt of {host_of(current)} disallows {path}, redirected from {url}"
                     return FetchResult(attempt(None, failure_text(FailureReason.ROBOTS_DISALLOWED, detail)), current)
             except UnsafeURL as exc:
-                return FetchResult(attempt(None, failure_text(FailureReason.UNSAFE_URL, str(exc))), current)
+                return FetchResult(attempt(None, _refusal(exc)), current)
             gate = self._gates.setdefault(host_of(current), self._new_gate(host_of(current)))
             try:
                 async with gate:
@@ -372,9 +391,18 @@ class Fetcher:
             try:
                 infos = await loop.getaddrinfo(parts.hostname, port, type=0, proto=6)
             except OSError as exc:
-                raise UnsafeURL(f"cannot resolve {parts.hostname}: {exc}") from exc
+                raise HostUnresolvable(f"cannot resolve {parts.hostname}: {exc}") from exc
             self._resolved[key] = sorted({str(info[4][0]) for info in infos})
         check_resolved_addresses(url, self._resolved[key], self.allow_private)
+
+    def _robots_refusal(self, url: str) -> str:
+        """The `fetches.error` for a URL robots.txt kept us from: its rule, or why robots.txt could not be read."""
+        parts = urlsplit(url)
+        unreachable = self._robots_failures.get(f"{parts.scheme}://{parts.netloc}")
+        if unreachable:
+            reason, _, detail = unreachable.partition(": ")
+            return f"{reason}: robots.txt of {parts.hostname} unreachable ({detail}); the host is skipped this pass"
+        return failure_text(FailureReason.ROBOTS_DISALLOWED, f"robots.txt of {parts.hostname} disallows {parts.path}")
 
     async def robots_allow(self, url: str) -> bool:
         """Whether robots.txt lets us fetch `url`; fetched once per host per pass.
@@ -411,6 +439,7 @@ class Fetcher:
         if missing or (result.attempt.error or "").startswith(FailureReason.EMPTY_BODY.value):
             return Protego.parse("")
         log.info("robots.txt of %s unreachable (%s): skipping the host this pass", origin, result.attempt.error)
+        self._robots_failures[origin] = result.attempt.error or f"http_status: {status}"
         return None
 
 

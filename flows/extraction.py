@@ -87,7 +87,11 @@ class ExtractionPool:
         return self._executor
 
     def submit(self, page: FetchedPage, lang_hint: str | None) -> Future[WorkerResult]:
-        return self._pool().submit(extract_and_classify, page, lang_hint, self.settings)
+        try:
+            return self._pool().submit(extract_and_classify, page, lang_hint, self.settings)
+        except BrokenProcessPool:  # a worker died since the last page: start a fresh pool and carry on
+            self.restart()
+            return self._pool().submit(extract_and_classify, page, lang_hint, self.settings)
 
     def result(self, future: Future[WorkerResult], page: FetchedPage) -> WorkerResult:
         """Wait for one page, turning a hung or crashed worker into a recorded failure."""

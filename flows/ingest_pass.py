@@ -18,7 +18,8 @@ from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
 import warehouse as wh
-from extractors import Discovery, Fetcher, Validators, discover_feed_items
+from classifiers import load_classifier
+from extractors import Discovery, Fetcher, RobotsCache, Validators, discover_feed_items
 from flows.extraction import ExtractionPool, WorkerResult
 from newsmon import defaults
 from newsmon.config import Config, SourceConfig
@@ -64,11 +65,15 @@ class IngestPass:
         self.times = StageTimes()
         self.new_per_tag: Counter[str] = Counter()
         self.alert_candidates: list[AlertCandidate] = []
+        self.robots = RobotsCache()  # robots.txt read once per host per pass, whichever sources share the host
         self._lock = threading.Lock()
 
     @classmethod
     @contextmanager
     def open(cls, config: Config, wait_s: float = 0.0) -> Iterator[IngestPass]:
+        # The workers load the classifier too; loading it here first turns a bad rules_dir into a ConfigError
+        # before any source is contacted, instead of a broken worker pool mid-pass.
+        load_classifier(config.classifier)
         with pass_lock(config.warehouse.path, wait_s=wait_s):
             warehouse = wh.open_warehouse(config.warehouse.path)
             try:
@@ -114,7 +119,8 @@ async def _source_is_private(url: str) -> bool:
 
 
 async def _fetcher_for(ingest_pass: IngestPass, source: SourceConfig) -> Fetcher:
-    return Fetcher(ingest_pass.config.fetch, allow_private=await _source_is_private(source.url))
+    allow_private = await _source_is_private(source.url)
+    return Fetcher(ingest_pass.config.fetch, allow_private=allow_private, robots_cache=ingest_pass.robots)
 
 
 def discover_source(ingest_pass: IngestPass, source: SourceConfig) -> Discovery:

@@ -139,6 +139,13 @@ def run(config_path: Path | None, wait_s: float) -> None:
     Example: newsmon run --config newsmon.toml
     """
     config = _load(config_path)
+    from classifiers import load_classifier
+    from newsmon.passlock import pass_lock
+
+    load_classifier(config.classifier)  # a bad rules_dir fails here, before Prefect starts or a source is contacted
+    if wait_s == 0:
+        with pass_lock(config.warehouse.path):  # fail fast and quietly; the flow takes the lock again for real
+            pass
     from flows.ingest import ingest_flow
 
     summary = ingest_flow(str(config.path), lock_wait_s=wait_s)

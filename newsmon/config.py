@@ -7,6 +7,7 @@ the config file. Secrets come only from the environment, and only this module re
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
 import tomllib
 from collections.abc import Mapping
@@ -248,7 +249,7 @@ class _Reader:
                 raise self.fail(f"[[sources]] #{index} must be a table.")
             name = entry.get("name")
             label = f'[[sources]] "{name}"' if isinstance(name, str) and name else f"[[sources]] #{index}"
-            self.only_keys(entry, label, {"name", "url", "kind", "lang"})
+            self.only_keys(entry, label + ":", {"name", "url", "kind", "lang"})
             if not isinstance(name, str) or not name.strip():
                 raise self.fail(f"{label}: name is missing. Every source needs a unique name.")
             if name in seen:
@@ -263,7 +264,7 @@ class _Reader:
             kind = entry.get("kind", "feed")
             if kind not in {k.value for k in SourceKind}:
                 raise self.fail(
-                    f"{label}: kind = {kind!r} is not a source kind. Use one of: {kinds}. "
+                    f"{label}: kind = {json.dumps(kind)} is not a source kind. Use one of: {kinds}. "
                     'RSS, Atom and JSON Feed are all kind = "feed".'
                 )
             lang = entry.get("lang")
@@ -295,13 +296,13 @@ class _Reader:
         if not isinstance(tags, list) or any(t not in TAGS for t in tags):
             raise self.fail(f"[digest] tags = {tags!r}: use any of {', '.join(TAGS)}.")
         port = raw.get("smtp_port", 465 if security == "tls" else 587)
-        if not isinstance(port, int) or not 0 < port < 65536:
+        if not isinstance(port, int) or isinstance(port, bool) or not 0 < port < 65536:
             raise self.fail(f"[digest] smtp_port = {port!r}: expected a port number.")
         threshold = raw.get("alert_threshold", 0.9)
-        if not isinstance(threshold, int | float) or not 0 <= threshold <= 1:
+        if not isinstance(threshold, int | float) or isinstance(threshold, bool) or not 0 <= threshold <= 1:
             raise self.fail(f"[digest] alert_threshold = {threshold!r}: expected a number from 0 to 1.")
         interval = raw.get("alert_min_interval_minutes", 30)
-        if not isinstance(interval, int | float) or interval < 0:
+        if not isinstance(interval, int | float) or isinstance(interval, bool) or interval < 0:
             raise self.fail(f"[digest] alert_min_interval_minutes = {interval!r}: expected minutes, 0 or more.")
         host = raw.get("smtp_host")
         if host is not None and not isinstance(host, str):
@@ -310,7 +311,7 @@ class _Reader:
         if user is not None and not isinstance(user, str):
             raise self.fail(f"[digest] smtp_user = {user!r}: expected a string.")
         max_full = raw.get("max_full_items_per_tag", 10)
-        if not isinstance(max_full, int) or max_full < 0:
+        if not isinstance(max_full, int) or isinstance(max_full, bool) or max_full < 0:
             raise self.fail(f"[digest] max_full_items_per_tag = {max_full!r}: expected a count.")
         return DigestConfig(
             to=tuple(to),
@@ -323,14 +324,20 @@ class _Reader:
             tags=tuple(tags),
             alert_threshold=float(threshold),
             alert_min_interval_minutes=float(interval),
-            send_empty=bool(raw.get("send_empty", False)),
+            send_empty=self.boolean(raw, "[digest]", "send_empty", False),
             max_full_items_per_tag=max_full,
         )
+
+    def boolean(self, table: Mapping[str, Any], where: str, key: str, default: bool) -> bool:
+        value = table.get(key, default)
+        if not isinstance(value, bool):
+            raise self.fail(f"{where} {key} = {value!r}: expected true or false (TOML booleans are unquoted).")
+        return value
 
     def cron(self, raw: Mapping[str, Any], key: str, default: str) -> str:
         value = self.string(raw, "[schedule]", key, default)
         try:
-            CronSim(value, datetime.now())  # the cron parser prefect itself uses
+            CronSim(value, datetime.now())  # standard five-field cron, as Prefect's schedules take it
         except CronSimError:
             raise self.fail(f'[schedule] {key} = "{value}" is not a cron expression such as "*/30 * * * *".') from None
         return value

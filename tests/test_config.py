@@ -36,7 +36,7 @@ def _no_config_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
         ),
         pytest.param(
             '[[sources]]\nname = "tigris-ar"\nurl = "https://tigris.example/ar.rss"\nkind = "rss"\n',
-            """[[sources]] "tigris-ar": kind = 'rss' is not a source kind. Use one of: feed, sitemap, page. """
+            """[[sources]] "tigris-ar": kind = "rss" is not a source kind. Use one of: feed, sitemap, page. """
             'RSS, Atom and JSON Feed are all kind = "feed".',
             id="unknown-kind",
         ),
@@ -70,7 +70,7 @@ def _no_config_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
         ),
         pytest.param(
             '[[sources]]\nname = "tigris-en"\nurl = "https://tigris.example/en.rss"\nlanguage = "en"\n',
-            """[[sources]] "tigris-en" unknown key 'language'. Known keys: kind, lang, name, url.""",
+            """[[sources]] "tigris-en": unknown key 'language'. Known keys: kind, lang, name, url.""",
             id="unknown-key-in-source",
         ),
         pytest.param(

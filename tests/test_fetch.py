@@ -268,7 +268,9 @@ def test_unavailable_robots_txt_follows_rfc_9309(news_site: SampleSite, status: 
     result = fetch_one(news_site.url("/articles/en/kocho-site-exhumation.html"))
     assert result.ok is allowed
     if not allowed:
-        assert (result.attempt.error or "").startswith("robots_disallowed: robots.txt of 127.0.0.1 disallows")
+        error = result.attempt.error or ""
+        assert error.startswith(f"http_status: robots.txt of 127.0.0.1 unreachable ({status} "), error
+        assert error.endswith("the host is skipped this pass"), "the record says why, not just that it was skipped"
         assert not [r for r in news_site.requests if r.path.startswith("/articles/")]
 
 

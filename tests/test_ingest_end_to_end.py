@@ -164,3 +164,43 @@ def test_sql_reads_the_analyst_copy_and_cannot_write(ingested: Path) -> None:
 def test_tag_weekly_view_is_queryable(ingested: Path) -> None:
     rows = query(ingested, "SELECT week, tag, source, lang, articles FROM tag_weekly ORDER BY week")
     assert rows and all(r["articles"] >= 1 for r in rows)
+
+
+def test_robots_txt_is_read_once_per_pass_for_all_sources_on_a_host(ingested: Path, news_site: SampleSite) -> None:
+    assert [r.path for r in news_site.requests].count("/robots.txt") == 1
+
+
+def test_sources_command_shows_health_per_source(news_site: SampleSite, tmp_path: Path) -> None:
+    sources = [
+        source_entry("gone", news_site.url("/feeds/removed.rss")),
+        source_entry("arabic", news_site.url("/feeds/arabic.atom"), lang="ar"),
+    ]
+    config = write_config(tmp_path, sources)
+    assert run_newsmon("run", "--config", config).exit_code == 0
+    result = run_newsmon("sources", "--config", config, "--json")
+    import json
+
+    health = {row["source"]: row for row in map(json.loads, result.stdout.splitlines())}
+    assert health["arabic"]["consecutive_failures"] == 0 and health["arabic"]["articles"] == 5
+    assert health["gone"]["consecutive_failures"] == 1 and "404" in health["gone"]["last_error"]
+
+
+def test_retag_rescores_stored_articles_and_keeps_every_version(ingested: Path) -> None:
+    before = query(ingested, "SELECT count(*) AS n FROM article_tags")[0]["n"]
+    rules = ingested.parent / "rules"
+    shipped = Path(__file__).resolve().parent.parent / "classifiers" / "rules"
+    rules.mkdir()
+    for name in ("en.toml", "ar.toml"):
+        (rules / name).write_text((shipped / name).read_text(encoding="utf-8"), encoding="utf-8")
+    (rules / "en.toml").write_text((rules / "en.toml").read_text(encoding="utf-8") + "\n# edited by an analyst\n")
+    with ingested.open("a", encoding="utf-8") as config:
+        config.write(f'\n[classifier]\nrules_dir = "{rules}"\n')
+
+    result = run_newsmon("retag", "--config", ingested)
+    assert result.exit_code == 0, result.output
+    assert f"{len(EXPECTED['articles'])} articles re-scored" in result.stdout
+    versions = query(ingested, "SELECT DISTINCT classifier_version AS v FROM article_tags")
+    assert len(versions) == 1, "current tags all come from the new version"
+    assert query(ingested, "SELECT count(*) AS n FROM article_tags")[0]["n"] == before, "same rules, same labels"
+    all_versions = query(ingested, "SELECT count(DISTINCT classifier_version) AS n FROM tag_scores")
+    assert all_versions[0]["n"] == 2, "scores of the previous version are kept for comparison"
