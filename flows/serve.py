@@ -1,15 +1,33 @@
-"""`newsmon serve`: the ingest deployment on its cron (plus digest and alert deployments), served in this process."""
+"""`newsmon serve`: the ingest deployment on its cron, plus the digest and alert deployments, served in this process.
+
+Prefect's temporary (ephemeral) server has no scheduler, so a cron would never fire on it. Unless PREFECT_API_URL
+points at a running server, `newsmon serve` starts a local `prefect server start` beside itself and stops it on exit.
+"""
 
 from __future__ import annotations
 
+import logging
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
+import httpx
 from prefect import serve
+from prefect.settings import PREFECT_API_URL, temporary_settings
 
 from flows.alerts import alert_deployment
 from flows.digest import digest_deployment
 from flows.ingest import ingest_flow
 from newsmon.config import Config
+from newsmon.errors import NewsmonError
+
+log = logging.getLogger(__name__)
+SERVER_START_TIMEOUT_S = 90.0
 
 
 def deployments(config: Config) -> list[Any]:
@@ -23,4 +41,45 @@ def deployments(config: Config) -> list[Any]:
 
 
 def serve_deployments(config: Config) -> None:
-    serve(*deployments(config))
+    if os.environ.get("PREFECT_API_URL"):
+        serve(*deployments(config))
+        return
+    with local_prefect_server() as api_url, temporary_settings(updates={PREFECT_API_URL: api_url}):
+        serve(*deployments(config))
+
+
+@contextmanager
+def local_prefect_server() -> Iterator[str]:
+    """A `prefect server start` on a free loopback port, with its scheduler; yields its API URL."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {**os.environ, "PREFECT_SERVER_ANALYTICS_ENABLED": "false", "PREFECT_UI_ENABLED": "false"}
+    command = [sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1", "--port", str(port)]
+    server = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    api_url = f"http://127.0.0.1:{port}/api"
+    try:
+        deadline = time.monotonic() + SERVER_START_TIMEOUT_S
+        while True:
+            if server.poll() is not None:
+                detail = (server.stderr.read() if server.stderr else "")[-500:]
+                raise NewsmonError(f"the local Prefect server exited at start-up: {detail}")
+            try:
+                if httpx.get(f"{api_url}/health", timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline:
+                raise NewsmonError(
+                    f"the local Prefect server did not answer within {SERVER_START_TIMEOUT_S:g} s; "
+                    "start one with `prefect server start` and set PREFECT_API_URL"
+                )
+            time.sleep(0.5)
+        log.info("local Prefect server with scheduler at %s", api_url)
+        yield api_url
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            server.kill()
