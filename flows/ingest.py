@@ -13,6 +13,7 @@ from flows.ingest_pass import (
     discover_source,
     fetch_extract_store,
     record_discovery,
+    summary_or_crash,
     unseen_items,
 )
 from newsmon import defaults
@@ -44,7 +45,10 @@ def run_ingest_pass(config: Config, wait_s: float = 0.0) -> tuple[PassSummary, I
     """One pass over every source; sources run side by side, each source's pages overlap fetch and extraction."""
     with IngestPass.open(config, wait_s=wait_s) as ingest_pass:
         futures = [ingest_source_task.submit(ingest_pass, source) for source in config.sources]
-        summaries = [future.result() for future in futures]
+        summaries = [
+            summary_or_crash(ingest_pass, source, future.result)
+            for source, future in zip(config.sources, futures, strict=True)
+        ]
         return ingest_pass.finish(summaries), ingest_pass
 
 

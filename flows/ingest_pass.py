@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
+import logging
 import threading
 import time
 from collections import Counter, defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -25,6 +26,8 @@ from newsmon import defaults
 from newsmon.config import Config, SourceConfig
 from newsmon.passlock import pass_lock
 from newsmon.records import FeedItem, FetchAttempt, FetchedPage, PassSummary, SourceSummary, TaggedArticle
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(slots=True)
@@ -254,3 +257,22 @@ def merge_failure_reasons(summaries: list[SourceSummary]) -> dict[str, int]:
             reason, _, count = entry.partition(" ×")
             totals[reason] += int(count) if count.isdigit() else 1
     return dict(totals)
+
+
+def summary_or_crash(
+    ingest_pass: IngestPass, source: SourceConfig, result: Callable[[], SourceSummary]
+) -> SourceSummary:
+    """A source's summary; if its task crashed (a bug, not a bad page), the crash is recorded and the pass goes on.
+
+    Whatever the source stored before crashing stays stored; its health shows the crash until it next succeeds.
+    """
+    try:
+        return result()
+    except Exception as exc:  # noqa: BLE001 - one source's bug must not cost the other sources their pass
+        detail = f"crashed: {type(exc).__name__}: {exc}"[:500]
+        log.error("source %s: %s", source.name, detail, exc_info=exc)
+        wh.update_source_state(
+            ingest_pass.warehouse, source.name, source.url, ok=False, error=detail, etag=None, last_modified=None,
+            at=datetime.now(UTC),
+        )  # fmt: skip
+        return SourceSummary(source.name, failed=1, errors=[detail])

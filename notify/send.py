@@ -76,6 +76,17 @@ def _live_warehouse(config: Config, lock_wait_s: float) -> Iterator[wh.Warehouse
         yield warehouse
 
 
+@contextmanager
+def _warehouse_to_read(config: Config, lock_wait_s: float, dry_run: bool) -> Iterator[wh.Warehouse]:
+    """A preview reads the analyst copy, so it never waits behind a running pass; a real send reads the live file."""
+    if dry_run and config.warehouse.analyst_path.exists():
+        with wh.open_warehouse(config.warehouse.analyst_path, read_only=True) as warehouse:
+            yield warehouse
+        return
+    with _live_warehouse(config, lock_wait_s) as warehouse:
+        yield warehouse
+
+
 def _utc(now: datetime) -> datetime:
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
@@ -96,7 +107,7 @@ def send_digest(
     """
     now = _utc(now)
     settings = config.digest
-    with _live_warehouse(config, lock_wait_s) as warehouse:
+    with _warehouse_to_read(config, lock_wait_s, dry_run) as warehouse:
         previous = wh.last_notification(warehouse, "digest")
         period_start = previous.period_end if previous else now - FIRST_DIGEST_LOOKBACK
         first_start = wh.first_period_start(warehouse, "digest") or period_start
@@ -151,7 +162,7 @@ def send_alerts(
     """
     now = _utc(now)
     settings = config.digest
-    with _live_warehouse(config, lock_wait_s) as warehouse:
+    with _warehouse_to_read(config, lock_wait_s, dry_run) as warehouse:
         previous = wh.last_notification(warehouse, "alert")
         items = wh.pending_alert_items(warehouse, settings.tags, settings.alert_threshold, now - ALERT_MAX_AGE)
     articles = len({i.article_id for i in items})

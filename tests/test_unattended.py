@@ -181,3 +181,33 @@ def test_live_warehouse_held_by_another_process_fails_the_pass_clearly(news_site
         holder.wait()
     assert json.loads(run_newsmon("sql", "--config", config, "--json", "SELECT count(*) AS n FROM articles")
                       .stdout)["n"] == 5  # fmt: skip
+
+
+def test_a_crashing_source_is_recorded_and_the_pass_goes_on(news_site: SampleSite, tmp_path: Path) -> None:
+    """A bug in one source's handling (not a bad page: those are failures, not crashes) costs only that source."""
+    from flows.ingest_pass import IngestPass, summary_or_crash
+    from newsmon.config import load_config
+
+    config = load_config(write_config(tmp_path, [source_entry("arabic", news_site.url("/feeds/arabic.atom"))]))
+
+    def crashing_source() -> None:
+        raise KeyError("a parser bug")
+
+    with IngestPass.open(config) as ingest_pass:
+        summary = summary_or_crash(ingest_pass, config.sources[0], crashing_source)  # type: ignore[arg-type]
+        ingest_pass.finish([summary])
+    assert summary.failed == 1 and summary.errors == ["crashed: KeyError: 'a parser bug'"]
+    health = query(config.path, "SELECT consecutive_failures, last_error FROM source_state")
+    assert health == [{"consecutive_failures": 1, "last_error": "crashed: KeyError: 'a parser bug'"}]
+    assert query(config.path, "SELECT status FROM runs") == [{"status": "completed"}]
+
+
+def test_digest_preview_never_waits_behind_a_running_pass(news_site: SampleSite, tmp_path: Path) -> None:
+    config = write_config(tmp_path, [source_entry("arabic", news_site.url("/feeds/arabic.atom"))])
+    assert run_newsmon("run", "--config", config).exit_code == 0
+    started = time.monotonic()
+    with pass_lock(tmp_path / "data" / "newsmon.duckdb"):
+        result = run_newsmon("digest", "--config", config, "--dry-run")
+    assert result.exit_code == 0, result.output
+    assert time.monotonic() - started < 10, "the preview reads the analyst copy instead of waiting for the lock"
+    assert "Subject:" in result.stdout
