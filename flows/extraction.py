@@ -6,6 +6,7 @@ killed with its pool, the pages in flight are recorded as failures, and a fresh 
 
 from __future__ import annotations
 
+import dataclasses
 import multiprocessing
 import os
 import time
@@ -59,12 +60,12 @@ def extract_and_classify(page: FetchedPage, lang_hint: str | None, settings: Ext
     except ExtractionTimeout as exc:
         outcome = ExtractionFailure(page, FailureReason.EXTRACTION_TIMEOUT, str(exc))
     extracted = time.perf_counter()
+    sent_back = dataclasses.replace(page, html="")  # the HTML stays here: only what the store needs goes back
     if isinstance(outcome, ExtractionFailure):
-        return WorkerResult(page, None, outcome, extracted - started, 0.0)
-    classification = classify_article(outcome)
-    return WorkerResult(
-        page, TaggedArticle(outcome, classification), None, extracted - started, time.perf_counter() - extracted
-    )
+        failure = ExtractionFailure(sent_back, outcome.reason, outcome.detail)
+        return WorkerResult(sent_back, None, failure, extracted - started, 0.0)
+    tagged = TaggedArticle(outcome, classify_article(outcome))
+    return WorkerResult(sent_back, tagged, None, extracted - started, time.perf_counter() - extracted)
 
 
 class ExtractionPool:
