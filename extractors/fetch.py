@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import asyncio
 import codecs
+import concurrent.futures
 import functools
 import logging
 import re
+import threading
 import time
 import zlib
 from collections.abc import Awaitable, Callable, Iterable, Iterator
@@ -124,10 +126,14 @@ def _refusal(exc: UnsafeURL) -> str:
 
 @dataclass(slots=True)
 class RobotsCache:
-    """robots.txt per origin for a whole pass, shared by the fetchers of every source (plain dicts: thread-safe)."""
+    """robots.txt per origin for a whole pass, shared by the fetchers of every source, whatever thread runs them.
 
-    parsed: dict[str, Protego | None] = field(default_factory=dict)  # None: unreachable, the host is skipped
+    The first fetcher to need an origin claims it and loads robots.txt; the others wait for that same result.
+    """
+
+    claims: dict[str, concurrent.futures.Future[Protego | None]] = field(default_factory=dict)  # None: unreachable
     failures: dict[str, str] = field(default_factory=dict)  # why an origin's robots.txt could not be read
+    lock: threading.Lock = field(default_factory=threading.Lock)
 
 
 class _HostGate:
@@ -183,10 +189,8 @@ class Fetcher:
             trust_env=False,  # a proxy from the environment would hide where requests really go
         )
         self._gates: dict[str, _HostGate] = {}
-        cache = robots_cache or RobotsCache()
-        self._robots = cache.parsed
-        self._robots_failures = cache.failures
-        self._robots_locks: dict[str, asyncio.Lock] = {}
+        self._robots = robots_cache or RobotsCache()
+        self._robots_failures = self._robots.failures
         self._resolved: dict[tuple[str, int], list[str]] = {}
 
     async def __aenter__(self) -> Fetcher:
@@ -390,8 +394,8 @@ class Fetcher:
             loop = asyncio.get_running_loop()
             try:
                 infos = await loop.getaddrinfo(parts.hostname, port, type=0, proto=6)
-            except OSError as exc:
-                raise HostUnresolvable(f"cannot resolve {parts.hostname}: {exc}") from exc
+            except (OSError, UnicodeError) as exc:  # UnicodeError: a label over 63 characters, never resolvable
+                raise HostUnresolvable(f"cannot resolve {parts.hostname[:100]}: {exc}") from exc
             self._resolved[key] = sorted({str(info[4][0]) for info in infos})
         check_resolved_addresses(url, self._resolved[key], self.allow_private)
 
@@ -412,11 +416,18 @@ class Fetcher:
         """
         parts = urlsplit(url)
         origin = f"{parts.scheme}://{parts.netloc}"
-        lock = self._robots_locks.setdefault(origin, asyncio.Lock())
-        async with lock:
-            if origin not in self._robots:
-                self._robots[origin] = await self._load_robots(origin)
-        robots = self._robots[origin]
+        with self._robots.lock:
+            claim = self._robots.claims.get(origin)
+            mine = claim is None
+            if claim is None:
+                claim = self._robots.claims[origin] = concurrent.futures.Future()
+        if mine:
+            try:
+                claim.set_result(await self._load_robots(origin))
+            except BaseException as exc:
+                claim.set_exception(exc)
+                raise
+        robots = await asyncio.wrap_future(claim)
         if robots is None:
             return False
         return bool(robots.can_fetch(url, self.settings.user_agent))

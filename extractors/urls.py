@@ -57,29 +57,49 @@ def host_of(url: str) -> str:
     return (urlsplit(url).hostname or "").lower()
 
 
+# Cloud metadata services outside link-local space (Alibaba: 100.100.100.200; AWS over IPv6: fd00:ec2::254).
+_METADATA_ADDRESSES = {ipaddress.ip_address("100.100.100.200"), ipaddress.ip_address("fd00:ec2::254")}
+
+
+def _unwrap(ip: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address:
+    """The IPv4 address inside IPv4-mapped (::ffff:a.b.c.d) and 6to4 (2002:aabb:ccdd::) forms, else the address."""
+    address = ipaddress.ip_address(ip)
+    if isinstance(address, ipaddress.IPv6Address):
+        return address.ipv4_mapped or address.sixtofour or address
+    return address
+
+
 def is_forbidden_address(ip: str) -> bool:
     """True for addresses never fetched, whatever the source.
 
-    That is 0.0.0.0, link-local (cloud metadata at 169.254.169.254), multicast and reserved ranges.
+    That is 0.0.0.0/8, link-local (cloud metadata at 169.254.169.254), multicast, reserved ranges and the other
+    metadata addresses, also when written in IPv4-mapped or 6to4 form.
     """
-    address = ipaddress.ip_address(ip)
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
-        address = address.ipv4_mapped
+    address = _unwrap(ip)
     if address.is_loopback:  # ::1 lies in the reserved ::/8, but it is loopback: "localhost" resolves to it
         return False
-    return address.is_unspecified or address.is_link_local or address.is_multicast or address.is_reserved
+    if isinstance(address, ipaddress.IPv4Address) and address in ipaddress.ip_network("0.0.0.0/8"):
+        return True
+    return (
+        address.is_unspecified
+        or address.is_link_local
+        or address.is_multicast
+        or address.is_reserved
+        or address in _METADATA_ADDRESSES
+    )
 
 
 def is_private_address(ip: str) -> bool:
-    """True for loopback and private-network addresses: fetched only when the source itself lives on one."""
-    address = ipaddress.ip_address(ip)
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
-        address = address.ipv4_mapped
-    return address.is_private or address.is_loopback
+    """True for every address that is not on the public internet (loopback, private, shared, documentation …)."""
+    return not _unwrap(ip).is_global
 
 
 def check_resolved_addresses(url: str, addresses: list[str], allow_private: bool) -> None:
-    """Raise UnsafeURL if any address the host resolved to may not be fetched."""
+    """Raise UnsafeURL if any address the host resolved to may not be fetched.
+
+    A public source may reach only public (global) addresses; a source on a private network may also reach
+    private ones, never the forbidden ones.
+    """
     for ip in addresses:
         if is_forbidden_address(ip):
             raise UnsafeURL(f"{host_of(url)} resolves to {ip}, an address newsmon never fetches")

@@ -6,14 +6,15 @@ killed with its pool, the pages in flight are recorded as failures, and a fresh 
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import multiprocessing
 import os
+import threading
 import time
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
 from classifiers import load_classifier
 from extractors import extract_article, time_limit
@@ -69,57 +70,67 @@ def extract_and_classify(page: FetchedPage, lang_hint: str | None, settings: Ext
 
 
 class ExtractionPool:
-    """A process pool started on first use (an idle pass never pays for it)."""
+    """A process pool started on first use (an idle pass never pays for it), shared by every source of a pass."""
 
     def __init__(self, settings: ExtractConfig, classifier_config: ClassifierConfig) -> None:
         self.settings = settings
         self.classifier_config = classifier_config
         self.workers = settings.workers or os.cpu_count() or 2
         self._executor: ProcessPoolExecutor | None = None
+        self._lock = threading.Lock()  # sources run in threads: one pool start, one restart per breakage
 
     def _pool(self) -> ProcessPoolExecutor:
-        if self._executor is None:
-            # forkserver: forking a process that runs Prefect's threads can deadlock; spawn would re-import everything.
-            context = multiprocessing.get_context("forkserver")
-            context.set_forkserver_preload(["extractors", "classifiers", "flows.extraction"])
-            self._executor = ProcessPoolExecutor(
-                self.workers, mp_context=context, initializer=_init_worker, initargs=(self.classifier_config,)
-            )
-        return self._executor
+        with self._lock:
+            if self._executor is None:
+                # forkserver: forking a process running Prefect's threads can deadlock; spawn re-imports everything.
+                context = multiprocessing.get_context("forkserver")
+                context.set_forkserver_preload(["extractors", "classifiers", "flows.extraction"])
+                self._executor = ProcessPoolExecutor(
+                    self.workers, mp_context=context, initializer=_init_worker, initargs=(self.classifier_config,)
+                )
+            return self._executor
 
-    def submit(self, page: FetchedPage, lang_hint: str | None) -> Future[WorkerResult]:
+    def _submit(self, page: FetchedPage, lang_hint: str | None) -> tuple[ProcessPoolExecutor, Future[WorkerResult]]:
+        executor = self._pool()
         try:
-            return self._pool().submit(extract_and_classify, page, lang_hint, self.settings)
+            return executor, executor.submit(extract_and_classify, page, lang_hint, self.settings)
         except BrokenProcessPool:  # a worker died since the last page: start a fresh pool and carry on
-            self.restart()
-            return self._pool().submit(extract_and_classify, page, lang_hint, self.settings)
+            self.restart(executor)
+            executor = self._pool()
+            return executor, executor.submit(extract_and_classify, page, lang_hint, self.settings)
 
-    def result(self, future: Future[WorkerResult], page: FetchedPage) -> WorkerResult:
-        """Wait for one page, turning a hung or crashed worker into a recorded failure."""
+    async def extract(self, page: FetchedPage, lang_hint: str | None) -> WorkerResult:
+        """Extract and classify one page in the pool; a hung or crashed worker becomes a recorded failure.
+
+        The worker's own SIGALRM limit stops slow Python code; this outer limit catches a worker stuck in native
+        code (libxml2), which is killed with its pool so the pass goes on.
+        """
         hard_limit_s = self.settings.extract_timeout_s * 2 + 30
+        executor, future = self._submit(page, lang_hint)
         try:
-            return future.result(timeout=hard_limit_s)
+            return await asyncio.wait_for(asyncio.wrap_future(future), hard_limit_s)
         except TimeoutError:
-            self.restart()
-            detail = f"worker gave no answer within {hard_limit_s:g} s and was killed"
-            return WorkerResult(page, None, ExtractionFailure(page, FailureReason.EXTRACTION_TIMEOUT, detail), 0, 0)
+            self.restart(executor)
+            reason, detail = FailureReason.EXTRACTION_TIMEOUT, f"worker gave no answer within {hard_limit_s:g} s"
         except BrokenProcessPool:
-            self.restart()
-            detail = "extraction worker died (out of memory or a crash in native code)"
-            return WorkerResult(page, None, ExtractionFailure(page, FailureReason.EXTRACTION_FAILED, detail), 0, 0)
+            self.restart(executor)
+            reason, detail = FailureReason.EXTRACTION_FAILED, "worker died (out of memory or a native crash)"
+        sent_back = dataclasses.replace(page, html="")
+        return WorkerResult(sent_back, None, ExtractionFailure(sent_back, reason, detail), 0.0, 0.0)
 
-    def restart(self) -> None:
-        if self._executor is not None:
-            for process in list(getattr(self._executor, "_processes", {}).values()):
+    def restart(self, broken: ProcessPoolExecutor) -> None:
+        """Kill a broken pool's workers and forget it, unless another thread already replaced it."""
+        with self._lock:
+            if self._executor is not broken:
+                return
+            for process in list((getattr(broken, "_processes", None) or {}).values()):
                 process.kill()
-            self._executor.shutdown(wait=False, cancel_futures=True)
+            broken.shutdown(wait=False, cancel_futures=True)
             self._executor = None
 
     def close(self) -> None:
-        if self._executor is not None:
-            self._executor.shutdown(wait=True, cancel_futures=True)
-            self._executor = None
+        with self._lock:
+            if self._executor is not None:
+                self._executor.shutdown(wait=True, cancel_futures=True)
+                self._executor = None
 
-
-def now_utc() -> datetime:
-    return datetime.now(UTC)

@@ -34,7 +34,7 @@ def fetch_extract_store_task(ingest_pass: IngestPass, source: SourceConfig, item
 @task(name="ingest-source", cache_policy=NONE)
 def ingest_source_task(ingest_pass: IngestPass, source: SourceConfig) -> SourceSummary:
     discovery = discover_task(ingest_pass, source)
-    new_items = unseen_items(ingest_pass, discovery.items)
+    new_items = unseen_items(ingest_pass, source, discovery.items)
     summary = fetch_extract_store_task(ingest_pass, source, new_items)
     summary.seen = len(discovery.items)
     record_discovery(ingest_pass, source, discovery, summary)

@@ -15,12 +15,12 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
 import warehouse as wh
 from classifiers import load_classifier
-from extractors import Discovery, Fetcher, RobotsCache, Validators, discover_feed_items
+from extractors import Discovery, Fetcher, RobotsCache, UnsafeURL, Validators, canonical_url, discover_feed_items
 from flows.extraction import ExtractionPool, WorkerResult
 from newsmon import defaults
 from newsmon.config import Config, SourceConfig
@@ -115,7 +115,7 @@ async def _source_is_private(url: str) -> bool:
     host = urlsplit(url).hostname or ""
     try:
         infos = await asyncio.get_running_loop().getaddrinfo(host, None)
-    except OSError:
+    except (OSError, UnicodeError):
         return False
     addresses = {ipaddress.ip_address(info[4][0]) for info in infos}
     return bool(addresses) and all(a.is_private or a.is_loopback for a in addresses)
@@ -139,9 +139,22 @@ def discover_source(ingest_pass: IngestPass, source: SourceConfig) -> Discovery:
     return discovery
 
 
-def unseen_items(ingest_pass: IngestPass, items: list[FeedItem]) -> list[FeedItem]:
+def _canonical_or_same(url: str) -> str:
+    """A redirect target gets the same normalisation as a discovered link (tracking parameters dropped)."""
+    try:
+        return canonical_url(url)
+    except UnsafeURL:
+        return url
+
+
+def unseen_items(ingest_pass: IngestPass, source: SourceConfig, items: list[FeedItem]) -> list[FeedItem]:
+    """Discovered items not stored yet, plus earlier pages of this source that failed for a passing reason."""
     known = wh.known_urls(ingest_pass.warehouse, (i.url for i in items))
-    return [i for i in items if i.url not in known]
+    fresh = [i for i in items if i.url not in known]
+    since = datetime.now(UTC) - timedelta(days=defaults.RETRY_FAILED_FOR_DAYS)
+    listed = {i.url for i in fresh}
+    retries = wh.urls_to_retry(ingest_pass.warehouse, source.name, since, defaults.RETRY_FAILED_MAX_ATTEMPTS)
+    return fresh + [FeedItem(source.name, url) for url in retries if url not in listed]
 
 
 def fetch_extract_store(ingest_pass: IngestPass, source: SourceConfig, items: list[FeedItem]) -> SourceSummary:
@@ -206,8 +219,8 @@ async def _pipeline(
                     result = await fetcher.fetch(item.url, source.name)
                     ingest_pass.times.add("fetch", time.perf_counter() - started)
                 if result.ok:
-                    page = FetchedPage(item, result.final_url, result.text(), result.attempt)
-                    collect(await asyncio.wrap_future(ingest_pass.pool.submit(page, source.lang)))
+                    page = FetchedPage(item, _canonical_or_same(result.final_url), result.text(), result.attempt)
+                    collect(await ingest_pass.pool.extract(page, source.lang))
                 else:
                     failures.append(result.attempt)
                     reasons[(result.attempt.error or "").split(":", 1)[0]] += 1

@@ -14,6 +14,7 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -44,26 +45,31 @@ def serve_deployments(config: Config) -> None:
     if os.environ.get("PREFECT_API_URL"):
         serve(*deployments(config))
         return
-    with local_prefect_server() as api_url, temporary_settings(updates={PREFECT_API_URL: api_url}):
+    log_path = config.warehouse.path.with_name("prefect-server.log")
+    with local_prefect_server(log_path) as api_url, temporary_settings(updates={PREFECT_API_URL: api_url}):
         serve(*deployments(config))
 
 
 @contextmanager
-def local_prefect_server() -> Iterator[str]:
-    """A `prefect server start` on a free loopback port, with its scheduler; yields its API URL."""
+def local_prefect_server(log_path: Path) -> Iterator[str]:
+    """A `prefect server start` on a free loopback port, with its scheduler; yields its API URL.
+
+    Its output goes to `log_path`: a pipe nobody reads would fill up over months and stall the server.
+    """
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     env = {**os.environ, "PREFECT_SERVER_ANALYTICS_ENABLED": "false", "PREFECT_UI_ENABLED": "false"}
     command = [sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1", "--port", str(port)]
-    server = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    log_file = log_path.open("a", encoding="utf-8")
+    server = subprocess.Popen(command, env=env, stdout=log_file, stderr=subprocess.STDOUT)
     api_url = f"http://127.0.0.1:{port}/api"
     try:
         deadline = time.monotonic() + SERVER_START_TIMEOUT_S
         while True:
             if server.poll() is not None:
-                detail = (server.stderr.read() if server.stderr else "")[-500:]
-                raise NewsmonError(f"the local Prefect server exited at start-up: {detail}")
+                raise NewsmonError(f"the local Prefect server exited at start-up; its output is in {log_path}")
             try:
                 if httpx.get(f"{api_url}/health", timeout=2).status_code == 200:
                     break
@@ -83,3 +89,4 @@ def local_prefect_server() -> Iterator[str]:
             server.wait(timeout=20)
         except subprocess.TimeoutExpired:
             server.kill()
+        log_file.close()

@@ -204,3 +204,25 @@ def test_retag_rescores_stored_articles_and_keeps_every_version(ingested: Path) 
     assert query(ingested, "SELECT count(*) AS n FROM article_tags")[0]["n"] == before, "same rules, same labels"
     all_versions = query(ingested, "SELECT count(DISTINCT classifier_version) AS n FROM tag_scores")
     assert all_versions[0]["n"] == 2, "scores of the previous version are kept for comparison"
+
+
+def test_unresolvable_link_and_redirect_with_tracking_cost_nothing_else(news_site: SampleSite, tmp_path: Path) -> None:
+    long_label = "a" * 70  # over DNS's 63-character limit: Python raises UnicodeError, not OSError, for it
+    target = news_site.url("/articles/en/ramadi-elders-gathering.html?utm_source=redirect&utm_medium=x")
+    news_site.routes["/go/ramadi"] = lambda h: (h.send_response(302), h.send_header("Location", target),
+                                                h.send_header("Content-Length", "0"), h.end_headers())  # fmt: skip
+    news_site.routes["/feeds/mixed.rss"] = lambda handler: handler.send_body(
+        200,
+        f"""<?xml version="1.0"?><rss version="2.0"><channel><title>t</title>
+        <item><title>bad</title><link>http://{long_label}.example/news/story-one-two.html</link></item>
+        <item><title>redirect</title><link>{news_site.url('/go/ramadi')}</link></item>
+        <item><title>ok</title><link>{news_site.url('/articles/en/kocho-site-exhumation.html')}</link></item>
+        </channel></rss>""".encode(),
+        "application/rss+xml",
+    )
+    config = write_config(tmp_path, [source_entry("mixed", news_site.url("/feeds/mixed.rss"))])
+    assert run_newsmon("run", "--config", config).exit_code == 0
+    urls = sorted(r["url"].removeprefix(news_site.base_url) for r in query(config, "SELECT url FROM articles"))
+    assert urls == ["/articles/en/kocho-site-exhumation.html", "/articles/en/ramadi-elders-gathering.html"]
+    failed = query(config, "SELECT error FROM fetches WHERE url LIKE '%aaaa%'")
+    assert failed and failed[0]["error"].startswith("connection: cannot resolve")

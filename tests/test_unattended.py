@@ -211,3 +211,51 @@ def test_digest_preview_never_waits_behind_a_running_pass(news_site: SampleSite,
     assert result.exit_code == 0, result.output
     assert time.monotonic() - started < 10, "the preview reads the analyst copy instead of waiting for the lock"
     assert "Subject:" in result.stdout
+
+
+def test_page_that_failed_once_is_retried_even_when_its_feed_answers_304(news_site: SampleSite, tmp_path: Path) -> None:
+    flaky = "/articles/en/ramadi-elders-gathering.html"
+    original = news_site.render(flaky)
+    calls = {"n": 0}
+
+    def down_for_the_first_pass(handler) -> None:  # type: ignore[no-untyped-def]
+        calls["n"] += 1
+        if calls["n"] <= 3:  # the first pass: three attempts, all 503
+            handler.send_body(503, b"busy", "text/plain")
+        else:
+            handler.send_body(200, original, "text/html; charset=utf-8")
+
+    news_site.routes[flaky] = down_for_the_first_pass
+    extra = "[fetch]\nretry_backoff_s = 0.0\n"
+    config = write_config(tmp_path, [source_entry("world", news_site.url("/feeds/world.rss"))], extra=extra)
+    assert run_newsmon("run", "--config", config).exit_code == 0
+    assert query(config, f"SELECT count(*) AS n FROM articles WHERE url LIKE '%{flaky}'") == [{"n": 0}]
+
+    news_site.requests.clear()
+    assert run_newsmon("run", "--config", config).exit_code == 0
+    assert any(r.path == "/feeds/world.rss" and "if-none-match" in r.headers for r in news_site.requests)
+    assert query(config, f"SELECT count(*) AS n FROM articles WHERE url LIKE '%{flaky}'") == [{"n": 1}]
+
+
+def test_a_killed_extraction_worker_costs_only_the_pages_it_held(slow_site: SampleSite, tmp_path: Path) -> None:
+    import threading
+
+    import psutil
+
+    def kill_one_worker() -> None:
+        _wait_for_articles_served(slow_site, 10)
+        workers = [p for p in psutil.Process().children(recursive=True) if "forkserver" in " ".join(p.cmdline())]
+        leaves = [p for p in workers if p.parent() is not None and p.parent().pid != os.getpid()]
+        leaves[0].kill()
+
+    config = write_config(tmp_path, [source_entry("canal", slow_site.url("/feeds/canal.rss"))])
+    killer = threading.Thread(target=kill_one_worker)
+    killer.start()
+    result = run_newsmon("run", "--config", config)
+    killer.join()
+    assert result.exit_code == 0, result.output
+    stored = query(config, "SELECT count(*) AS n FROM articles")[0]["n"]
+    failed = query(config, "SELECT count(*) AS n FROM fetches WHERE error LIKE 'extraction_failed: worker died%'")
+    assert stored + failed[0]["n"] == ARTICLES and stored >= ARTICLES - 16, (stored, failed)
+    assert run_newsmon("run", "--config", config).exit_code == 0
+    assert query(config, "SELECT count(*) AS n FROM articles")[0]["n"] == ARTICLES, "the next pass retries them"

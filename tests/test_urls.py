@@ -95,3 +95,22 @@ def test_private_addresses_need_a_private_source(ip: str) -> None:
 def test_public_addresses_pass_the_guard() -> None:
     assert not is_private_address("93.184.215.14") and not is_forbidden_address("93.184.215.14")
     check_resolved_addresses("http://tigris.example/", ["93.184.215.14"], allow_private=False)
+
+
+@pytest.mark.parametrize(
+    "ip",
+    [
+        pytest.param("100.100.100.200", id="alibaba-metadata"),
+        pytest.param("fd00:ec2::254", id="aws-metadata-v6"),
+        pytest.param("2002:a9fe:a9fe::", id="6to4-link-local"),
+        pytest.param("0.1.2.3", id="this-network"),
+    ],
+)
+def test_metadata_and_disguised_addresses_are_refused_even_for_private_sources(ip: str) -> None:
+    with pytest.raises(UnsafeURL, match="never fetches"):
+        check_resolved_addresses("http://intranet.example/a", [ip], allow_private=True)
+
+
+def test_shared_address_space_is_not_public() -> None:
+    with pytest.raises(UnsafeURL, match="private address 100.64.0.1"):
+        check_resolved_addresses("http://cgnat.example/a", ["100.64.0.1"], allow_private=False)

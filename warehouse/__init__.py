@@ -25,6 +25,7 @@ from warehouse.queries import (
     recent_articles,
     run_sql,
     source_health,
+    urls_to_retry,
     weekly_tag_counts,
 )
 from warehouse.store import (
@@ -74,5 +75,6 @@ __all__ = [
     "start_run",
     "store_tagged_articles",
     "update_source_state",
+    "urls_to_retry",
     "weekly_tag_counts",
 ]

@@ -111,3 +111,27 @@ def current_labels(warehouse: Warehouse) -> dict[str, set[str]]:
     for article_id, tag in warehouse.rows("SELECT article_id, tag FROM article_tags"):
         labels.setdefault(article_id, set()).add(tag)
     return labels
+
+
+def urls_to_retry(warehouse: Warehouse, source: str, since: datetime, max_attempts: int) -> list[str]:
+    """Article URLs of `source` whose fetch failed for a passing reason and that are still not stored.
+
+    A feed that answers 304 Not Modified lists nothing, so without this a page that timed out once would never
+    be fetched again. Reasons that will not change by retrying (404, robots.txt, not HTML) are left alone.
+    """
+    rows = warehouse.rows(
+        """
+        SELECT url FROM fetches
+        WHERE source = $1 AND fetched_at >= $2 AND error IS NOT NULL
+          AND (split_part(error, ':', 1) IN ('timeout', 'connection', 'extraction_timeout')
+               OR (split_part(error, ':', 1) = 'http_status' AND status IN (429, 500, 502, 503, 504))
+               OR error LIKE 'extraction_failed: worker died%'
+               OR error LIKE '%robots.txt of % unreachable%')
+          AND url NOT IN (SELECT url FROM article_urls)
+          AND url NOT IN (SELECT url FROM source_state)
+        GROUP BY url HAVING count(*) < $3
+        ORDER BY min(fetched_at)
+        """,
+        [source, since.astimezone(UTC).replace(tzinfo=None), max_attempts],
+    )
+    return [str(row[0]) for row in rows]
