@@ -393,33 +393,40 @@ async def discover_feed_items(source: SourceConfig, fetcher: Fetcher, validators
 async def _walk_sitemaps(
     body: bytes, url: str, source: SourceConfig, fetcher: Fetcher, discovery: Discovery
 ) -> list[FeedItem]:
+    """Walk a sitemap index breadth first, parsing each body as it arrives so only URL lists are kept.
+
+    Bounded three ways: depth (MAX_SITEMAP_DEPTH), the item cap, and MAX_SITEMAP_FETCHES child requests,
+    so a hostile index of empty sitemaps cannot make a pass fetch forever.
+    """
     settings = fetcher.settings
     items: list[FeedItem] = []
-    queue: list[tuple[bytes, str, int]] = [(body, url, 0)]
+    root = parse_sitemap(body, source.name, url, settings.max_feed_items)
+    items.extend(root.items)
+    queue: list[tuple[str, str, int]] = [(child, url, 1) for child in root.child_sitemaps]
     visited = {url}
-    while queue:
-        data, at, depth = queue.pop(0)
-        content = parse_sitemap(data, source.name, at, settings.max_feed_items - len(items))
-        items.extend(content.items)
-        if depth >= defaults.MAX_SITEMAP_DEPTH:
+    fetches = 0
+    while queue and len(items) < settings.max_feed_items and fetches < defaults.MAX_SITEMAP_FETCHES:
+        child, parent, depth = queue.pop(0)
+        try:
+            child_url = canonical_url(child, base=parent)
+        except UnsafeURL:
             continue
-        for child in content.child_sitemaps:
-            try:
-                child_url = canonical_url(child, base=at)
-            except UnsafeURL:
-                continue
-            if child_url in visited or len(items) >= settings.max_feed_items:
-                continue
-            visited.add(child_url)
-            result = await fetcher.fetch(child_url, source.name, max_bytes=settings.max_feed_bytes, expect_html=False)
-            discovery.attempts.append(result.attempt)
-            if result.ok:
-                try:
-                    queue.append((result.body, result.final_url, depth + 1))
-                    parse_sitemap(result.body, source.name, result.final_url, 1)
-                except FeedInvalid as exc:
-                    queue.pop()
-                    discovery.attempts[-1] = _as_failure(result.attempt, FailureReason.FEED_INVALID, str(exc))
+        if child_url in visited:
+            continue
+        visited.add(child_url)
+        fetches += 1
+        result = await fetcher.fetch(child_url, source.name, max_bytes=settings.max_feed_bytes, expect_html=False)
+        discovery.attempts.append(result.attempt)
+        if not result.ok:
+            continue
+        try:
+            content = parse_sitemap(result.body, source.name, result.final_url, settings.max_feed_items - len(items))
+        except FeedInvalid as exc:
+            discovery.attempts[-1] = _as_failure(result.attempt, FailureReason.FEED_INVALID, str(exc))
+            continue
+        items.extend(content.items)
+        if depth < defaults.MAX_SITEMAP_DEPTH:
+            queue.extend((grandchild, result.final_url, depth + 1) for grandchild in content.child_sitemaps)
     return items
 
 

@@ -9,6 +9,7 @@ MAX_FEED_BYTES = 20_000_000  # a feed of 50,000 items fits; anything larger is r
 MAX_FEED_ITEMS = 50_000  # items taken from one feed or sitemap per pass
 MAX_REDIRECTS = 5
 MAX_SITEMAP_DEPTH = 3  # index → index → urlset is the deepest seen in the wild
+MAX_SITEMAP_FETCHES = 200  # child sitemaps fetched per source per pass: news sites split by day, not by thousands
 MAX_PAGE_LINKS = 500  # article links taken from one section page
 PER_HOST_CONCURRENCY = 4  # polite: a news site serves many readers besides us
 PER_HOST_DELAY_S = 0.0  # minimum gap between request starts to one host; robots Crawl-delay raises it

@@ -71,8 +71,23 @@ class SendOutcome:
 
 
 @contextmanager
+def _sending(config: Config, lock_wait_s: float, dry_run: bool) -> Iterator[None]:
+    """A real send holds the pass lock from reading what is due until the send is recorded.
+
+    So two senders (a manual `newsmon digest` during the scheduled one) never send the same articles twice,
+    and a long ingest pass can never stand between a delivered message and its record. A preview takes no lock.
+    """
+    if dry_run:
+        yield
+        return
+    with pass_lock(config.warehouse.path, wait_s=lock_wait_s):
+        yield
+
+
+@contextmanager
 def _live_warehouse(config: Config, lock_wait_s: float) -> Iterator[wh.Warehouse]:
-    with pass_lock(config.warehouse.path, wait_s=lock_wait_s), wh.open_warehouse(config.warehouse.path) as warehouse:
+    """The live warehouse, opened briefly; the caller holds the pass lock (see _sending)."""
+    with wh.open_warehouse(config.warehouse.path) as warehouse:
         yield warehouse
 
 
@@ -93,7 +108,7 @@ def _utc(now: datetime) -> datetime:
     return now.astimezone(UTC)
 
 
-def send_digest(
+def _send_digest_locked(
     config: Config,
     *,
     now: datetime,
@@ -147,7 +162,7 @@ def send_digest(
     return SendOutcome("digest", "sent", digest.article_count, message, delivery, notification_id)
 
 
-def send_alerts(
+def _send_alerts_locked(
     config: Config,
     *,
     now: datetime,
@@ -246,3 +261,29 @@ def message_preview(message: EmailMessage, *, html: bool = False) -> str:
     images = [part for part in message.walk() if part.get_content_maintype() == "image"]
     note = f"[{len(images)} inline image(s) in the HTML part; not sent, nothing recorded]"
     return "\n".join([*lines, "", str(content).rstrip("\n"), "", note])
+
+
+def send_digest(
+    config: Config,
+    *,
+    now: datetime,
+    dry_run: bool = False,
+    ssl_context: ssl.SSLContext | None = None,
+    lock_wait_s: float = LOCK_WAIT_S,
+) -> SendOutcome:
+    """One digest of the articles tagged since the previous successful digest; see _send_digest_locked."""
+    with _sending(config, lock_wait_s, dry_run):
+        return _send_digest_locked(config, now=now, dry_run=dry_run, ssl_context=ssl_context, lock_wait_s=lock_wait_s)
+
+
+def send_alerts(
+    config: Config,
+    *,
+    now: datetime,
+    dry_run: bool = False,
+    ssl_context: ssl.SSLContext | None = None,
+    lock_wait_s: float = LOCK_WAIT_S,
+) -> SendOutcome:
+    """Send the pending immediate alerts within the rate limit; see _send_alerts_locked."""
+    with _sending(config, lock_wait_s, dry_run):
+        return _send_alerts_locked(config, now=now, dry_run=dry_run, ssl_context=ssl_context, lock_wait_s=lock_wait_s)

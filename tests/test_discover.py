@@ -240,3 +240,22 @@ def test_html_served_as_a_feed_is_recorded_as_feed_invalid(news_site: SampleSite
         return [a.error for a in discovery.attempts]
 
     assert asyncio.run(discover()) == ["feed_invalid: an HTML page, not a feed"]
+
+
+def test_a_sitemap_index_of_empty_sitemaps_stops_at_the_fetch_cap(news_site: SampleSite) -> None:
+    from newsmon import defaults
+
+    children = "".join(f"<sitemap><loc>{news_site.url(f'/empty/{i}.xml')}</loc></sitemap>" for i in range(500))
+    index = f'<?xml version="1.0"?><sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{children}</sitemapindex>'
+    empty = b'<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9"></urlset>'
+    news_site.routes["/hostile-index.xml"] = lambda h: h.send_body(200, index.encode(), "application/xml")
+    for i in range(500):
+        news_site.routes[f"/empty/{i}.xml"] = lambda h: h.send_body(200, empty, "application/xml")
+    source = SourceConfig("hostile", news_site.url("/hostile-index.xml"), SourceKind.SITEMAP)
+
+    async def discover() -> int:
+        async with Fetcher(FetchConfig(), allow_private=True) as fetcher:
+            discovery = await discover_feed_items(source, fetcher, None)
+        return len(discovery.attempts)
+
+    assert asyncio.run(discover()) == 1 + defaults.MAX_SITEMAP_FETCHES

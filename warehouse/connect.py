@@ -133,11 +133,13 @@ def publish_analyst_copy(warehouse: Warehouse, analyst_path: Path) -> Path:
         source_db = con.execute("SELECT current_database()").fetchone()
         assert source_db is not None
         con.execute("CHECKPOINT")
-        con.execute(f"ATTACH '{_sql_path(temporary)}' AS analyst_copy")
+        alias = f"newsmon_analyst_copy_{os.getpid()}"  # never the live database's own name
+        source_name = str(source_db[0]).replace('"', '""')
+        con.execute(f"ATTACH '{_sql_path(temporary)}' AS {alias}")
         try:
-            con.execute(f'COPY FROM DATABASE "{source_db[0]}" TO analyst_copy')
+            con.execute(f'COPY FROM DATABASE "{source_name}" TO {alias}')
         finally:
-            con.execute("DETACH analyst_copy")
+            con.execute(f"DETACH {alias}")
     os.replace(temporary, analyst_path)
     return analyst_path
 

@@ -197,3 +197,17 @@ def test_the_analyst_copy_shows_the_recorded_digest(smtp_server: SmtpServer, tmp
     send_digest(config, now=later())
     with wh.open_warehouse(config.warehouse.analyst_path, read_only=True) as analyst:
         assert len(wh.sent_notifications(analyst, "digest")) == 1
+
+
+def test_a_second_sender_waits_for_the_first_instead_of_sending_twice(smtp_server: SmtpServer, tmp_path: Path) -> None:
+    from newsmon.errors import PassAlreadyRunning
+    from newsmon.passlock import pass_lock
+
+    config = digest_config(tmp_path, smtp_server)
+    store(config, tagged("a1", "Returnees reach Sinjar", scores={"returns": 0.7}))
+    with pass_lock(config.warehouse.path), pytest.raises(PassAlreadyRunning):
+        send_digest(config, now=later(1), lock_wait_s=0)  # a send in progress holds the lock from read to record
+    assert smtp_server.received == [] and sent(config) == []
+    assert send_digest(config, now=later(2)).status == "sent"
+    assert send_digest(config, now=later(3)).status == "empty", "once recorded, never sent again"
+    assert len(smtp_server.received) == 1
