@@ -76,7 +76,7 @@ def run_case(case: str) -> dict[str, float | int | str]:
             summaries = []
             for source in config.sources:
                 discovery = discover_source(ingest_pass, source)
-                summary = fetch_extract_store(ingest_pass, source, unseen_items(ingest_pass, discovery.items))
+                summary = fetch_extract_store(ingest_pass, source, unseen_items(ingest_pass, source, discovery.items))
                 summary.seen = len(discovery.items)
                 record_discovery(ingest_pass, source, discovery, summary)
                 summaries.append(summary)
