@@ -368,7 +368,7 @@ async def discover_feed_items(source: SourceConfig, fetcher: Fetcher, validators
     result = await fetcher.fetch(
         source.url, source.name, max_bytes=settings.max_feed_bytes, validators=validators, expect_html=expect_html
     )
-    discovery.attempts.append(result.attempt)
+    discovery.attempts.extend((*result.earlier_attempts, result.attempt))
     if result.not_modified:
         discovery.not_modified = True
         discovery.validators = validators
@@ -416,7 +416,7 @@ async def _walk_sitemaps(
         visited.add(child_url)
         fetches += 1
         result = await fetcher.fetch(child_url, source.name, max_bytes=settings.max_feed_bytes, expect_html=False)
-        discovery.attempts.append(result.attempt)
+        discovery.attempts.extend((*result.earlier_attempts, result.attempt))
         if not result.ok:
             continue
         try:

@@ -56,6 +56,7 @@ class FetchResult:
     not_modified: bool = False
     validators: Validators = field(default_factory=Validators)
     retry_after_s: float | None = None
+    earlier_attempts: tuple[FetchAttempt, ...] = ()  # failed attempts before this one, each a `fetches` row
 
     @property
     def ok(self) -> bool:
@@ -209,14 +210,24 @@ class Fetcher:
         expect_html: bool = True,
         check_robots: bool = True,
     ) -> FetchResult:
-        """Fetch one URL with retries; never raises for network trouble, returns a failed attempt instead."""
-        started = time.monotonic()
-        fetched_at = datetime.now(UTC)
+        """Fetch one URL with retries; never raises for network trouble, returns a failed attempt instead.
+
+        Every attempt is its own FetchAttempt: the last is `result.attempt`, the retried ones `earlier_attempts`.
+        """
+        started, fetched_at = time.monotonic(), datetime.now(UTC)
         cap = max_bytes or self.settings.max_body_bytes
 
         def attempt(status: int | None, error: str | None) -> FetchAttempt:
             elapsed_ms = int((time.monotonic() - started) * 1000)
             return FetchAttempt(url, source, status, error, elapsed_ms, fetched_at)
+
+        tried: list[FetchResult] = []
+
+        async def one_attempt(*args: Any) -> FetchResult:
+            nonlocal started, fetched_at
+            started, fetched_at = time.monotonic(), datetime.now(UTC)
+            tried.append(await self._fetch_once(*args))
+            return tried[-1]
 
         try:
             await self._guard(url)
@@ -255,8 +266,9 @@ class Fetcher:
             retry_error_callback=lambda state: state.outcome.result() if state.outcome else None,
         )
         result: FetchResult = await retrying(
-            self._fetch_once, url, source, cap, validators, expect_html, check_robots, attempt
+            one_attempt, url, source, cap, validators, expect_html, check_robots, attempt
         )
+        result.earlier_attempts = tuple(r.attempt for r in tried[:-1])
         return result
 
     async def _fetch_once(

@@ -171,24 +171,26 @@ async def _pipeline(
     pending: list[TaggedArticle] = []
     pending_attempts: list[FetchAttempt] = []
     failures: list[FetchAttempt] = []
+    retried: list[FetchAttempt] = []  # attempts that were retried: recorded in `fetches`, not counted as failures
     reasons: Counter[str] = Counter()
     batch_size = defaults.STORE_BATCH_ARTICLES
     fetch_slots = asyncio.Semaphore(max(1, ingest_pass.config.fetch.per_host_concurrency) * 2)
     # Pages waiting in or for the pool are bounded, so a 50,000-item feed never holds 50,000 pages in memory.
     in_flight = asyncio.Semaphore(ingest_pass.pool.workers * 4)
 
-    def take_batch() -> tuple[list[TaggedArticle], list[FetchAttempt], list[FetchAttempt]]:
-        batch = (pending.copy(), pending_attempts.copy(), failures.copy())
-        pending.clear()
-        pending_attempts.clear()
-        failures.clear()
+    Batch = tuple[list[TaggedArticle], list[FetchAttempt], list[FetchAttempt], list[FetchAttempt]]
+
+    def take_batch() -> Batch:
+        batch = (pending.copy(), pending_attempts.copy(), failures.copy(), retried.copy())
+        for taken in (pending, pending_attempts, failures, retried):
+            taken.clear()
         return batch
 
-    def store(batch: tuple[list[TaggedArticle], list[FetchAttempt], list[FetchAttempt]]) -> None:
-        tagged, attempts, failed = batch
+    def store(batch: Batch) -> None:
+        tagged, attempts, failed, earlier = batch
         started = time.perf_counter()
         stored = wh.store_tagged_articles(ingest_pass.warehouse, ingest_pass.run_id, tagged, attempts)
-        wh.record_fetch_attempts(ingest_pass.warehouse, ingest_pass.run_id, failed)
+        wh.record_fetch_attempts(ingest_pass.warehouse, ingest_pass.run_id, failed + earlier)
         ingest_pass.times.add("store", time.perf_counter() - started)
         ingest_pass.note_stored(stored)
         summary.new += len(stored)
@@ -218,6 +220,7 @@ async def _pipeline(
                     started = time.perf_counter()
                     result = await fetcher.fetch(item.url, source.name)
                     ingest_pass.times.add("fetch", time.perf_counter() - started)
+                retried.extend(result.earlier_attempts)
                 if result.ok:
                     page = FetchedPage(item, _canonical_or_same(result.final_url), result.text(), result.attempt)
                     collect(await ingest_pass.pool.extract(page, source.lang))

@@ -26,4 +26,4 @@ INGEST_CRON = "*/30 * * * *"
 DIGEST_CRON = "0 7 * * *"
 PASS_LOCK_WAIT_S = 120.0  # a scheduled pass waits this long for a digest or retag holding the warehouse, then gives up
 RETRY_FAILED_FOR_DAYS = 3  # a page that failed for a passing reason is tried again by the next passes for this long
-RETRY_FAILED_MAX_ATTEMPTS = 4  # … at most this many times in all, so a dead page stops costing requests
+RETRY_FAILED_MAX_ATTEMPTS = 10  # … at most this many attempts in all (3 a pass), so a dead page stops costing requests

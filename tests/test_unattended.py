@@ -230,6 +230,8 @@ def test_page_that_failed_once_is_retried_even_when_its_feed_answers_304(news_si
     config = write_config(tmp_path, [source_entry("world", news_site.url("/feeds/world.rss"))], extra=extra)
     assert run_newsmon("run", "--config", config).exit_code == 0
     assert query(config, f"SELECT count(*) AS n FROM articles WHERE url LIKE '%{flaky}'") == [{"n": 0}]
+    attempts = query(config, f"SELECT status, error FROM fetches WHERE url LIKE '%{flaky}'")
+    assert [a["status"] for a in attempts] == [503, 503, 503], "one `fetches` row per attempt, retries included"
 
     news_site.requests.clear()
     assert run_newsmon("run", "--config", config).exit_code == 0
