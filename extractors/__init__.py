@@ -8,7 +8,7 @@ from extractors.discover import (
     parse_section_page,
     parse_sitemap,
 )
-from extractors.fetch import Fetcher, FetchResult, RobotsCache, Validators, decode_html
+from extractors.fetch import Fetcher, FetchResult, PerHostState, Validators, decode_html
 from extractors.text import detect_language, extract_article, time_limit
 from extractors.urls import UnsafeURL, article_id_for, canonical_url, host_of, is_forbidden_address, is_private_address
 
@@ -17,7 +17,7 @@ __all__ = [
     "FeedInvalid",
     "FetchResult",
     "Fetcher",
-    "RobotsCache",
+    "PerHostState",
     "UnsafeURL",
     "Validators",
     "article_id_for",

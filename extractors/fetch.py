@@ -126,39 +126,45 @@ def _refusal(exc: UnsafeURL) -> str:
 
 
 @dataclass(slots=True)
-class RobotsCache:
-    """robots.txt per origin for a whole pass, shared by the fetchers of every source, whatever thread runs them.
+class PerHostState:
+    """robots.txt and politeness limits per host for a whole pass, shared by the fetchers of every source.
 
-    The first fetcher to need an origin claims it and loads robots.txt; the others wait for that same result.
+    The first fetcher to need an origin's robots.txt claims it and loads it; the others wait for that result.
     """
 
     claims: dict[str, concurrent.futures.Future[Protego | None]] = field(default_factory=dict)  # None: unreachable
     failures: dict[str, str] = field(default_factory=dict)  # why an origin's robots.txt could not be read
     lock: threading.Lock = field(default_factory=threading.Lock)
+    gates: dict[str, _HostGate] = field(default_factory=dict)  # per-host limits, shared the same way
 
 
 class _HostGate:
-    """At most N requests in flight to one host, and a minimum gap between their starts."""
+    """At most N requests in flight to one host, and a minimum gap between their starts.
+
+    Shared by every source of a pass, whichever thread and event loop runs it, so the limit is per host and not
+    per source: thread-safe primitives, polled from the event loop without blocking it.
+    """
 
     def __init__(self, concurrency: int, delay_s: float, sleep: Callable[[float], Awaitable[Any]]) -> None:
-        self.semaphore = asyncio.Semaphore(max(1, concurrency))
+        self._slots = threading.BoundedSemaphore(max(1, concurrency))
         self.delay_s = delay_s
         self._sleep = sleep
         self._next_start = 0.0
-        self._lock = asyncio.Lock()
+        self._lock = threading.Lock()
 
     async def __aenter__(self) -> None:
-        await self.semaphore.acquire()
+        while not self._slots.acquire(blocking=False):
+            await asyncio.sleep(0.005)
         if self.delay_s > 0:
-            async with self._lock:
+            with self._lock:
                 now = time.monotonic()
                 start = max(now, self._next_start)
                 self._next_start = start + self.delay_s
-                if start > now:
-                    await self._sleep(start - now)
+            if start > now:
+                await self._sleep(start - now)
 
     async def __aexit__(self, *exc: object) -> None:
-        self.semaphore.release()
+        self._slots.release()
 
 
 class Fetcher:
@@ -175,7 +181,7 @@ class Fetcher:
         allow_private: bool = False,
         sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
         transport: httpx.AsyncBaseTransport | None = None,
-        robots_cache: RobotsCache | None = None,
+        host_state: PerHostState | None = None,
     ) -> None:
         self.settings = settings
         self.allow_private = allow_private
@@ -189,8 +195,7 @@ class Fetcher:
             limits=httpx.Limits(max_connections=64, max_keepalive_connections=16),
             trust_env=False,  # a proxy from the environment would hide where requests really go
         )
-        self._gates: dict[str, _HostGate] = {}
-        self._robots = robots_cache or RobotsCache()
+        self._robots = host_state or PerHostState()
         self._robots_failures = self._robots.failures
         self._resolved: dict[tuple[str, int], list[str]] = {}
 
@@ -299,7 +304,7 @@ class Fetcher:
                     return FetchResult(attempt(None, failure_text(FailureReason.ROBOTS_DISALLOWED, detail)), current)
             except UnsafeURL as exc:
                 return FetchResult(attempt(None, _refusal(exc)), current)
-            gate = self._gates.setdefault(host_of(current), self._new_gate(host_of(current)))
+            gate = self._gate(host_of(current))
             try:
                 async with gate:
                     # httpx times each read alone: a server dripping a byte a second would never time out.
@@ -390,8 +395,15 @@ class Fetcher:
                 validators=Validators(response.headers.get("etag"), response.headers.get("last-modified")),
             )
 
-    def _new_gate(self, host: str) -> _HostGate:
-        return _HostGate(self.settings.per_host_concurrency, self.settings.per_host_delay_s, self._sleep)
+    def _gate(self, host: str) -> _HostGate:
+        with self._robots.lock:
+            gate = self._robots.gates.get(host)
+            if gate is None:
+                settings = self.settings
+                gate = self._robots.gates[host] = _HostGate(
+                    settings.per_host_concurrency, settings.per_host_delay_s, self._sleep
+                )
+            return gate
 
     async def _guard(self, url: str) -> None:
         parts = urlsplit(url)
@@ -454,7 +466,7 @@ class Fetcher:
             delay = robots.crawl_delay(self.settings.user_agent)
             if delay:
                 host = urlsplit(origin).hostname or ""
-                gate = self._gates.setdefault(host, self._new_gate(host))
+                gate = self._gate(host)
                 gate.delay_s = max(gate.delay_s, min(float(delay), defaults.MAX_CRAWL_DELAY_S))
             return robots
         # 429 means "too busy", not "no robots.txt": like a 5xx, it disallows the host for this pass.

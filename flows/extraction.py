@@ -133,4 +133,3 @@ class ExtractionPool:
             if self._executor is not None:
                 self._executor.shutdown(wait=True, cancel_futures=True)
                 self._executor = None
-

@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 
 import warehouse as wh
 from classifiers import load_classifier
-from extractors import Discovery, Fetcher, RobotsCache, UnsafeURL, Validators, canonical_url, discover_feed_items
+from extractors import Discovery, Fetcher, PerHostState, UnsafeURL, Validators, canonical_url, discover_feed_items
 from flows.extraction import ExtractionPool, WorkerResult
 from newsmon import defaults
 from newsmon.config import Config, SourceConfig
@@ -68,7 +68,7 @@ class IngestPass:
         self.times = StageTimes()
         self.new_per_tag: Counter[str] = Counter()
         self.alert_candidates: list[AlertCandidate] = []
-        self.robots = RobotsCache()  # robots.txt read once per host per pass, whichever sources share the host
+        self.hosts = PerHostState()  # robots.txt and per-host limits, whichever sources share a host
         self._lock = threading.Lock()
 
     @classmethod
@@ -123,7 +123,7 @@ async def _source_is_private(url: str) -> bool:
 
 async def _fetcher_for(ingest_pass: IngestPass, source: SourceConfig) -> Fetcher:
     allow_private = await _source_is_private(source.url)
-    return Fetcher(ingest_pass.config.fetch, allow_private=allow_private, robots_cache=ingest_pass.robots)
+    return Fetcher(ingest_pass.config.fetch, allow_private=allow_private, host_state=ingest_pass.hosts)
 
 
 def discover_source(ingest_pass: IngestPass, source: SourceConfig) -> Discovery:

@@ -304,3 +304,43 @@ ARABIC_TEXT = ARABIC_PAGE.decode("utf-8")
 )
 def test_decode_html_finds_the_real_charset(body: bytes, header_charset: str | None, expected: str) -> None:
     assert decode_html(body, header_charset) == expected
+
+
+def test_per_host_concurrency_holds_across_fetchers_of_different_sources(news_site: SampleSite) -> None:
+    """Two sources on one host share its limit: the host never sees more requests at once than configured."""
+    import threading
+
+    from extractors import PerHostState
+
+    in_flight = {"now": 0, "max": 0}
+    lock = threading.Lock()
+
+    def slow(handler) -> None:  # type: ignore[no-untyped-def]
+        with lock:
+            in_flight["now"] += 1
+            in_flight["max"] = max(in_flight["max"], in_flight["now"])
+        time.sleep(0.05)
+        with lock:
+            in_flight["now"] -= 1
+        handler.send_body(200, b"<html><body><p>ok</p></body></html>", "text/html")
+
+    for i in range(12):
+        news_site.routes[f"/slow/{i}.html"] = slow
+    shared = PerHostState()
+    settings = FetchConfig(per_host_concurrency=2)
+
+    def one_source(start: int) -> None:
+        async def run() -> None:
+            async with Fetcher(settings, allow_private=True, host_state=shared) as fetcher:
+                await asyncio.gather(
+                    *(fetcher.fetch(news_site.url(f"/slow/{i}.html"), "s") for i in range(start, start + 6))
+                )
+
+        asyncio.run(run())
+
+    threads = [threading.Thread(target=one_source, args=(start,)) for start in (0, 6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert in_flight["max"] == 2
