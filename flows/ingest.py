@@ -6,7 +6,6 @@ from prefect import flow, task
 from prefect.cache_policies import NONE
 from prefect.task_runners import ThreadPoolTaskRunner
 
-from extractors import Discovery
 from flows.alerts import announce_alert_candidates
 from flows.ingest_pass import (
     IngestPass,
@@ -21,21 +20,12 @@ from newsmon.config import Config, SourceConfig, load_config
 from newsmon.records import PassSummary, SourceSummary
 
 
-@task(name="discover", retries=2, retry_delay_seconds=2, cache_policy=NONE)
-def discover_task(ingest_pass: IngestPass, source: SourceConfig) -> Discovery:
-    return discover_source(ingest_pass, source)
-
-
-@task(name="fetch-extract-store", retries=1, retry_delay_seconds=5, cache_policy=NONE)
-def fetch_extract_store_task(ingest_pass: IngestPass, source: SourceConfig, items: list) -> SourceSummary:  # type: ignore[type-arg]
-    return fetch_extract_store(ingest_pass, source, items)
-
-
-@task(name="ingest-source", cache_policy=NONE)
+@task(name="ingest-source", retries=1, retry_delay_seconds=5, cache_policy=NONE)
 def ingest_source_task(ingest_pass: IngestPass, source: SourceConfig) -> SourceSummary:
-    discovery = discover_task(ingest_pass, source)
-    new_items = unseen_items(ingest_pass, source, discovery.items)
-    summary = fetch_extract_store_task(ingest_pass, source, new_items)
+    """One source: discover → fetch → extract + classify → store. One task per source, not per stage or article:
+    each Prefect task run costs a client and an API round trip, and the fetcher already retries each request."""
+    discovery = discover_source(ingest_pass, source)
+    summary = fetch_extract_store(ingest_pass, source, unseen_items(ingest_pass, source, discovery.items))
     summary.seen = len(discovery.items)
     record_discovery(ingest_pass, source, discovery, summary)
     return summary
