@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -80,4 +81,9 @@ def run_demo(
         print_rows(rows.columns, rows.rows, max_width=70)
         click.echo("\nArticles per tag and week (newsmon trends --weeks 12):")
         print_trends(wh.weekly_tag_counts(warehouse, 12).rows)
+    # No [digest] smtp_host in the demo config: the digest lands in the outbox as an .eml file.
+    from notify import send_digest
+
+    click.echo("\nDigest (newsmon digest):")
+    click.echo(send_digest(config, now=datetime.now(UTC)).describe())
     click.echo(f'\nNext: newsmon sql --config {config_path} "SELECT tag, count(*) FROM article_tags GROUP BY tag"')
