@@ -10,7 +10,15 @@ from extractors.discover import (
 )
 from extractors.fetch import Fetcher, FetchResult, PerHostState, Validators, decode_html
 from extractors.text import detect_language, extract_article, time_limit
-from extractors.urls import UnsafeURL, article_id_for, canonical_url, host_of, is_forbidden_address, is_private_address
+from extractors.urls import (
+    UnsafeURL,
+    article_id_for,
+    canonical_url,
+    host_is_private,
+    host_of,
+    is_forbidden_address,
+    is_private_address,
+)
 
 __all__ = [
     "Discovery",
@@ -26,6 +34,7 @@ __all__ = [
     "detect_language",
     "discover_feed_items",
     "extract_article",
+    "host_is_private",
     "host_of",
     "is_forbidden_address",
     "is_private_address",

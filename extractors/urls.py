@@ -3,6 +3,7 @@ and the address guard that keeps fetches off internal networks."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import ipaddress
 import posixpath
@@ -107,3 +108,17 @@ def check_resolved_addresses(url: str, addresses: list[str], allow_private: bool
             raise UnsafeURL(
                 f"{host_of(url)} resolves to private address {ip}, and the source is not on a private network"
             )
+
+
+async def host_is_private(url: str) -> bool:
+    """True when the URL's host resolves only to non-public addresses (a test site on loopback, an intranet feed).
+
+    Such a source may be fetched, and so may links on the same kind of network; a public source never reaches one.
+    """
+    host = urlsplit(url).hostname or ""
+    try:
+        infos = await asyncio.get_running_loop().getaddrinfo(host, None)
+    except (OSError, UnicodeError):
+        return False
+    addresses = {str(info[4][0]) for info in infos}
+    return bool(addresses) and all(is_private_address(a) and not is_forbidden_address(a) for a in addresses)

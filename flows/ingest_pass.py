@@ -7,20 +7,27 @@ The stages hold the logic; this module only moves records between them and keeps
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 import logging
 import threading
 import time
-from collections import Counter, defaultdict
+from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from urllib.parse import urlsplit
 
 import warehouse as wh
 from classifiers import load_classifier
-from extractors import Discovery, Fetcher, PerHostState, UnsafeURL, Validators, canonical_url, discover_feed_items
+from extractors import (
+    Discovery,
+    Fetcher,
+    PerHostState,
+    UnsafeURL,
+    Validators,
+    canonical_url,
+    discover_feed_items,
+    host_is_private,
+)
 from flows.extraction import ExtractionPool, WorkerResult
 from newsmon import defaults
 from newsmon.config import Config, SourceConfig
@@ -110,19 +117,8 @@ class IngestPass:
                         self.alert_candidates.append(AlertCandidate(item.article.article_id, label, score))
 
 
-async def _source_is_private(url: str) -> bool:
-    """True when the source's own host resolves only to loopback or private addresses (a test site, an intranet)."""
-    host = urlsplit(url).hostname or ""
-    try:
-        infos = await asyncio.get_running_loop().getaddrinfo(host, None)
-    except (OSError, UnicodeError):
-        return False
-    addresses = {ipaddress.ip_address(info[4][0]) for info in infos}
-    return bool(addresses) and all(a.is_private or a.is_loopback for a in addresses)
-
-
 async def _fetcher_for(ingest_pass: IngestPass, source: SourceConfig) -> Fetcher:
-    allow_private = await _source_is_private(source.url)
+    allow_private = await host_is_private(source.url)
     return Fetcher(ingest_pass.config.fetch, allow_private=allow_private, host_state=ingest_pass.hosts)
 
 
@@ -264,15 +260,6 @@ def record_discovery(
     if not ok:
         summary.errors.insert(0, f"discovery failed: {errors[0] if errors else 'unknown'}")
         summary.failed += 1
-
-
-def merge_failure_reasons(summaries: list[SourceSummary]) -> dict[str, int]:
-    totals: defaultdict[str, int] = defaultdict(int)
-    for s in summaries:
-        for entry in s.errors:
-            reason, _, count = entry.partition(" ×")
-            totals[reason] += int(count) if count.isdigit() else 1
-    return dict(totals)
 
 
 def summary_or_crash(
