@@ -49,6 +49,9 @@ class SampleSite:
         self.port = port
         self.routes: dict[str, Handler] = {}
         self.requests: list[Request] = []
+        # The files do not change while the site is served: render each once, so the server costs little CPU
+        # beside the pipeline it feeds (the ingest benchmark shares its cores with it).
+        self._rendered: dict[str, tuple[bytes, str]] = {}
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -92,13 +95,21 @@ class SampleSite:
 
     def render(self, relative: str) -> bytes | None:
         """A file of the site with `{{BASE}}` filled in, or None if there is no such file."""
+        rendered = self._rendered.get(relative)
+        if rendered is not None:
+            return rendered[0]
         path = (self.root / relative.lstrip("/")).resolve()
         if not path.is_file() or not path.is_relative_to(self.root.resolve()):
             return None
         data = path.read_bytes()
         if path.suffix in _TEXT_SUFFIXES:
             data = data.replace(b"{{BASE}}", self.base_url.encode())
+        self._rendered[relative] = (data, '"' + hashlib.sha1(data).hexdigest()[:16] + '"')
         return data
+
+    def etag(self, relative: str) -> str:
+        """The ETag of a rendered file (render it first)."""
+        return self._rendered[relative][1]
 
 
 class _QuietServer(ThreadingHTTPServer):
@@ -128,7 +139,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
         if body is None:
             self.send_body(404, b"<html><body><h1>Not found</h1></body></html>", "text/html; charset=utf-8")
             return
-        etag = '"' + hashlib.sha1(body).hexdigest()[:16] + '"'
+        etag = self.site.etag(path)
         if self.headers.get("If-None-Match") == etag:
             self.send_response(304)
             self.send_header("ETag", etag)
