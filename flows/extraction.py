@@ -7,9 +7,11 @@ killed with its pool, the pages in flight are recorded as failures, and a fresh 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import multiprocessing
 import os
+import signal
 import threading
 import time
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -42,9 +44,27 @@ class WorkerResult:
     classify_s: float
 
 
-def _init_worker(classifier_config: ClassifierConfig) -> None:
+def _init_worker(classifier_config: ClassifierConfig, pass_pid: int) -> None:
     global _worker_classifier
     _worker_classifier = load_classifier(classifier_config)
+    threading.Thread(target=_exit_with_the_pass, args=(pass_pid,), name="watch-pass", daemon=True).start()
+
+
+def _exit_with_the_pass(pass_pid: int) -> None:
+    """A pass killed with SIGKILL cannot shut its pool down: the workers, and the forkserver that forked them,
+    would live on forever. Each worker watches the pass's process and, once it is gone, ends itself and them."""
+    while True:
+        time.sleep(1.0)
+        try:
+            os.kill(pass_pid, 0)
+        except ProcessLookupError:
+            forkserver = os.getppid()
+            if forkserver not in (1, pass_pid):
+                with contextlib.suppress(ProcessLookupError, PermissionError):
+                    os.kill(forkserver, signal.SIGTERM)
+            os._exit(1)
+        except PermissionError:  # the pid was reused by another user's process: the pass is gone
+            os._exit(1)
 
 
 def classify_article(article: Article, classifier_config: ClassifierConfig | None = None) -> Classification:
@@ -86,7 +106,10 @@ class ExtractionPool:
                 context = multiprocessing.get_context("forkserver")
                 context.set_forkserver_preload(["extractors", "classifiers", "flows.extraction"])
                 self._executor = ProcessPoolExecutor(
-                    self.workers, mp_context=context, initializer=_init_worker, initargs=(self.classifier_config,)
+                    self.workers,
+                    mp_context=context,
+                    initializer=_init_worker,
+                    initargs=(self.classifier_config, os.getpid()),
                 )
             return self._executor
 

@@ -71,6 +71,24 @@ def _newsmon_process(config: Path) -> subprocess.Popen[str]:
     )  # fmt: skip
 
 
+def _assert_no_orphaned_workers(killed_pid: int, timeout_s: float = 10) -> None:
+    """The killed pass's extraction workers and forkserver end themselves instead of living on."""
+    import psutil
+
+    def orphans() -> list[psutil.Process]:
+        found = []
+        for proc in psutil.process_iter(["cmdline", "ppid"]):
+            cmdline = " ".join(proc.info["cmdline"] or [])
+            if "multiprocessing.forkserver" in cmdline and proc.info["ppid"] in (1, killed_pid):
+                found.append(proc)
+        return found
+
+    deadline = time.monotonic() + timeout_s
+    while orphans() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert orphans() == [], "a killed pass must not leave extraction workers behind"
+
+
 def _wait_for_articles_served(site: SampleSite, count: int, timeout_s: float = 60) -> None:
     deadline = time.monotonic() + timeout_s
     while sum(r.path.startswith("/canal/") for r in site.requests) < count:
@@ -90,6 +108,8 @@ def test_killed_pass_then_rerun_stores_every_article_once(
     finally:
         process.wait(timeout=30)
     assert process.returncode == -signal.SIGKILL
+
+    _assert_no_orphaned_workers(process.pid)
 
     rerun = run_newsmon("run", "--config", config)
     assert rerun.exit_code == 0, rerun.output
