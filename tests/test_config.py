@@ -12,7 +12,7 @@ import pytest
 from newsmon.sample_server import SampleSite
 from tests.conftest import run_newsmon, source_entry, write_config
 
-TIGRIS_EN = source_entry("tigris-en", "https://tigris.example/feeds/en.rss", lang="en")
+TIGRIS_EN = source_entry("tigris-en", "https://localhost/feeds/en.rss", lang="en")
 
 
 def _config(tmp_path: Path, body: str) -> Path:
@@ -35,7 +35,7 @@ def _no_config_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
             id="malformed-toml",
         ),
         pytest.param(
-            '[[sources]]\nname = "tigris-ar"\nurl = "https://tigris.example/ar.rss"\nkind = "rss"\n',
+            '[[sources]]\nname = "tigris-ar"\nurl = "https://localhost/ar.rss"\nkind = "rss"\n',
             """[[sources]] "tigris-ar": kind = "rss" is not a source kind. Use one of: feed, sitemap, page. """
             'RSS, Atom and JSON Feed are all kind = "feed".',
             id="unknown-kind",
@@ -46,18 +46,18 @@ def _no_config_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
             id="missing-url",
         ),
         pytest.param(
-            '[[sources]]\nname = "tigris-en"\nurl = "ftp://tigris.example/en.rss"\n',
-            """[[sources]] "tigris-en": url = 'ftp://tigris.example/en.rss' is not an http(s) URL.""",
+            '[[sources]]\nname = "tigris-en"\nurl = "ftp://localhost/en.rss"\n',
+            """[[sources]] "tigris-en": url = 'ftp://localhost/en.rss' is not an http(s) URL.""",
             id="url-not-http",
         ),
         pytest.param(
-            '[[sources]]\nurl = "https://tigris.example/en.rss"\n',
+            '[[sources]]\nurl = "https://localhost/en.rss"\n',
             "[[sources]] #1: name is missing. Every source needs a unique name.",
             id="missing-name",
         ),
         pytest.param(
-            '[[sources]]\nname = "tigris-en"\nurl = "https://tigris.example/en.rss"\n\n'
-            '[[sources]]\nname = "tigris-en"\nurl = "https://tigris.example/en-2.rss"\n',
+            '[[sources]]\nname = "tigris-en"\nurl = "https://localhost/en.rss"\n\n'
+            '[[sources]]\nname = "tigris-en"\nurl = "https://localhost/en-2.rss"\n',
             '[[sources]] "tigris-en": name "tigris-en" is used by an earlier source. Source names must be unique.',
             id="duplicate-source-name",
         ),
@@ -69,7 +69,7 @@ def _no_config_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
             id="unknown-key-in-fetch",
         ),
         pytest.param(
-            '[[sources]]\nname = "tigris-en"\nurl = "https://tigris.example/en.rss"\nlanguage = "en"\n',
+            '[[sources]]\nname = "tigris-en"\nurl = "https://localhost/en.rss"\nlanguage = "en"\n',
             """[[sources]] "tigris-en": unknown key 'language'. Known keys: kind, lang, name, url.""",
             id="unknown-key-in-source",
         ),

@@ -15,32 +15,32 @@ from newsmon.sample_server import SampleSite
 from tests import faults
 from tests.conftest import EXPECTED
 
-BASE = "http://tigris.example"
+BASE = "http://localhost"
 
 RSS_2 = b"""<?xml version="1.0" encoding="UTF-8"?>
 <rss version="2.0"><channel><title>World</title>
 <item><title>  Basra   exports  </title><link>/articles/en/basra-export-figures.html?utm_source=rss</link>
 <guid isPermaLink="false">tigris-0042</guid><pubDate>Wed, 18 Nov 2026 21:40:00 +0300</pubDate></item>
-<item><title>Guid only</title><guid>http://tigris.example/articles/en/guid-only-link.html</guid></item>
+<item><title>Guid only</title><guid>http://localhost/articles/en/guid-only-link.html</guid></item>
 </channel></rss>"""
 RSS_1_RDF = b"""<?xml version="1.0"?>
 <rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" xmlns="http://purl.org/rss/1.0/"
  xmlns:dc="http://purl.org/dc/elements/1.1/">
-<channel rdf:about="http://tigris.example/"><title>t</title></channel>
-<item rdf:about="http://tigris.example/articles/en/rdf-item-one.html"><title>RDF one</title>
-<link>http://tigris.example/articles/en/rdf-item-one.html</link><dc:date>2026-11-03T10:00:00Z</dc:date></item>
+<channel rdf:about="http://localhost/"><title>t</title></channel>
+<item rdf:about="http://localhost/articles/en/rdf-item-one.html"><title>RDF one</title>
+<link>http://localhost/articles/en/rdf-item-one.html</link><dc:date>2026-11-03T10:00:00Z</dc:date></item>
 </rdf:RDF>"""
 ATOM = """<?xml version="1.0" encoding="utf-8"?>
 <feed xmlns="http://www.w3.org/2005/Atom"><title>t</title>
-<entry><title type="html">Basra &amp;amp; Erbil</title><id>tag:tigris.example,2026:1</id>
-<link rel="enclosure" href="http://tigris.example/media/photo.jpg"/>
-<link rel="alternate" href="http://tigris.example/articles/ar/مقال-عن-البصرة.html"/>
+<entry><title type="html">Basra &amp;amp; Erbil</title><id>tag:localhost,2026:1</id>
+<link rel="enclosure" href="http://localhost/media/photo.jpg"/>
+<link rel="alternate" href="http://localhost/articles/ar/مقال-عن-البصرة.html"/>
 <published>2026-11-03T13:00:00+03:00</published><updated>2026-11-04T13:00:00+03:00</updated></entry>
-<entry><title>Updated only</title><id>tag:tigris.example,2026:2</id><link href="/articles/en/updated-only-entry.html"/>
+<entry><title>Updated only</title><id>tag:localhost,2026:2</id><link href="/articles/en/updated-only-entry.html"/>
 <updated>2026-11-04</updated></entry></feed>""".encode()
 JSON_FEED = b"""{"version": "https://jsonfeed.org/version/1.1", "items": [
  {"id": "j-1", "url": "/articles/en/json-item-one.html", "title": "One", "date_published": "2026-10-19T18:30:00+03:00"},
- {"id": "j-2", "external_url": "http://tigris.example/articles/en/json-item-two.html", "date_modified": "2026-10-20"},
+ {"id": "j-2", "external_url": "http://localhost/articles/en/json-item-two.html", "date_modified": "2026-10-20"},
  {"id": "j-3", "title": "no url"}, "not an object"]}"""
 
 
@@ -67,7 +67,7 @@ def test_atom_entries_take_the_alternate_link_and_published_date() -> None:
         first.url
         == BASE + "/articles/ar/%D9%85%D9%82%D8%A7%D9%84-%D8%B9%D9%86-%D8%A7%D9%84%D8%A8%D8%B5%D8%B1%D8%A9.html"
     )
-    assert first.title == "Basra & Erbil" and first.guid == "tag:tigris.example,2026:1"
+    assert first.title == "Basra & Erbil" and first.guid == "tag:localhost,2026:1"
     assert first.feed_published_at == datetime(2026, 11, 3, 10, 0, tzinfo=UTC)
     assert second.url == BASE + "/articles/en/updated-only-entry.html"
     assert second.feed_published_at == datetime(2026, 11, 4, tzinfo=UTC)
@@ -142,15 +142,15 @@ def test_broken_50000_item_feed_reads_only_the_items_it_keeps() -> None:
 
 
 SITEMAP_INDEX = b"""<?xml version="1.0"?><sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">
-<sitemap><loc>http://tigris.example/sitemaps/news.xml</loc></sitemap>
-<sitemap><loc> http://tigris.example/sitemaps/archive.xml </loc></sitemap></sitemapindex>"""
+<sitemap><loc>http://localhost/sitemaps/news.xml</loc></sitemap>
+<sitemap><loc> http://localhost/sitemaps/archive.xml </loc></sitemap></sitemapindex>"""
 NEWS_SITEMAP = b"""<?xml version="1.0"?>
 <urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9" xmlns:news="http://www.google.com/schemas/sitemap-news/0.9">
-<url><loc>http://tigris.example/articles/en/news-sitemap-entry.html</loc><lastmod>2026-01-01</lastmod>
+<url><loc>http://localhost/articles/en/news-sitemap-entry.html</loc><lastmod>2026-01-01</lastmod>
 <news:news><news:publication><news:name>T</news:name></news:publication>
 <news:publication_date>2026-11-05T11:20:00+03:00</news:publication_date>
 <news:title>News title</news:title></news:news></url>
-<url><loc>http://tigris.example/articles/en/plain-urlset-entry.html?utm_medium=x</loc><lastmod>2026-10-01</lastmod></url>
+<url><loc>http://localhost/articles/en/plain-urlset-entry.html?utm_medium=x</loc><lastmod>2026-10-01</lastmod></url>
 <url><lastmod>2026-10-01</lastmod></url>
 </urlset>"""
 
@@ -170,7 +170,7 @@ def test_news_sitemap_keeps_publication_date_and_title() -> None:
 
 
 def test_sitemap_caps_items() -> None:
-    body = b"<urlset>" + b"".join(b"<url><loc>http://t.example/a-b-%d</loc></url>" % n for n in range(50_000))
+    body = b"<urlset>" + b"".join(b"<url><loc>http://localhost/a-b-%d</loc></url>" % n for n in range(50_000))
     started = time.perf_counter()
     assert len(parse_sitemap(body + b"</urlset>", "s", BASE, max_items=100).items) == 100
     assert time.perf_counter() - started < 3
@@ -194,11 +194,11 @@ def test_non_sitemap_raises_feed_invalid(body: bytes) -> None:
 
 
 SECTION = """<html><body><nav><a href="/tags/mosul.html">Mosul</a><a href="/sections/iraq.html">Iraq</a>
-<a href="/about">About</a><a href="mailto:desk@tigris.example">Mail</a><a href="#top">Top</a></nav>
+<a href="/about">About</a><a href="mailto:desk@localhost">Mail</a><a href="#top">Top</a></nav>
 <main><a href="/articles/en/basra-export-figures.html">Basra exports</a>
 <a href="/articles/en/basra-export-figures.html#comments">12 comments</a>
 <a href="/2026/11/123456">Numeric id story</a>
-<a href="https://elsewhere.example/articles/off-site-story-here.html">Off site</a>
+<a href="https://127.0.0.2/articles/off-site-story-here.html">Off site</a>
 <a href="javascript:void(0)">Share</a></main></body></html>"""
 
 

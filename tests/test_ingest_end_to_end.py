@@ -214,7 +214,7 @@ def test_unresolvable_link_and_redirect_with_tracking_cost_nothing_else(news_sit
     news_site.routes["/feeds/mixed.rss"] = lambda handler: handler.send_body(
         200,
         f"""<?xml version="1.0"?><rss version="2.0"><channel><title>t</title>
-        <item><title>bad</title><link>http://{long_label}.example/news/story-one-two.html</link></item>
+        <item><title>bad</title><link>http://{long_label}.localhost/news/story-one-two.html</link></item>
         <item><title>redirect</title><link>{news_site.url('/go/ramadi')}</link></item>
         <item><title>ok</title><link>{news_site.url('/articles/en/kocho-site-exhumation.html')}</link></item>
         </channel></rss>""".encode(),

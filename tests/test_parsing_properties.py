@@ -13,24 +13,24 @@ from extractors import FeedInvalid, UnsafeURL, canonical_url, parse_feed, parse_
 from newsmon.records import FeedItem
 from tests.faults import big_feed
 
-BASE = "http://tigris.example/feeds/"
-RSS = big_feed("http://tigris.example", count=3)
+BASE = "http://localhost/feeds/"
+RSS = big_feed("http://localhost", count=3)
 ATOM = b"""<?xml version="1.0" encoding="utf-8"?>
 <feed xmlns="http://www.w3.org/2005/Atom"><title>t</title>
 <entry><title type="html">Basra &amp;amp; Erbil</title><link href="/articles/en/a-b-c.html"/><id>tag:x,2026:1</id>
 <published>2026-11-03T13:00:00+03:00</published></entry>
-<entry><title>Two</title><link rel="alternate" href="http://tigris.example/articles/en/d-e-f.html"/>
+<entry><title>Two</title><link rel="alternate" href="http://localhost/articles/en/d-e-f.html"/>
 <updated>2026-11-04</updated><id>tag:x,2026:2</id></entry></feed>"""
 RDF = b"""<?xml version="1.0"?><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"
 xmlns="http://purl.org/rss/1.0/" xmlns:dc="http://purl.org/dc/elements/1.1/">
 <channel rdf:about="x"><title>t</title></channel>
-<item rdf:about="http://tigris.example/a-b-c"><title>One</title><link>http://tigris.example/a-b-c</link>
+<item rdf:about="http://localhost/a-b-c"><title>One</title><link>http://localhost/a-b-c</link>
 <dc:date>2026-11-03T10:00:00Z</dc:date></item></rdf:RDF>"""
 JSON_FEED = b'{"version": "https://jsonfeed.org/version/1.1", "items": [{"id": "1", "url": "/a-b-c", "title": "x"}]}'
 SITEMAP = b"""<?xml version="1.0" encoding="UTF-8"?>
 <urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9" xmlns:news="http://www.google.com/schemas/sitemap-news/0.9">
-<url><loc>http://tigris.example/articles/en/a-b-c.html</loc><lastmod>2026-11-03</lastmod></url>
-<url><loc>http://tigris.example/articles/en/d-e-f.html</loc><news:news><news:title>T</news:title>
+<url><loc>http://localhost/articles/en/a-b-c.html</loc><lastmod>2026-11-03</lastmod></url>
+<url><loc>http://localhost/articles/en/d-e-f.html</loc><news:news><news:title>T</news:title>
 <news:publication_date>2026-11-03T10:00:00+03:00</news:publication_date></news:news></url></urlset>"""
 VALID_DOCUMENTS = [RSS, ATOM, RDF, JSON_FEED, SITEMAP]
 ENTITIES = [b"&nbsp;", b"&bogus;", b"&", b"&#0;", b"&#x110000;", b"&amp;", b"<![CDATA[", b"]]>", b"<!ENTITY x 'y'>"]
@@ -88,7 +88,7 @@ http_urls = st.builds(
         f"{scheme}://{host}{port}/{'/'.join(segments)}{query}{fragment}"
     ),
     st.sampled_from(["http", "https", "HTTP", "Https"]),
-    st.sampled_from(["tigris.example", "Tigris.EXAMPLE", "news.tigris.example", "127.0.0.1", "xn--mgbh0fb.example"]),
+    st.sampled_from(["localhost", "LocalHost", "news.localhost", "127.0.0.1", "xn--mgbh0fb.localhost"]),
     st.sampled_from(["", ":80", ":443", ":8080"]),
     st.lists(
         st.one_of(

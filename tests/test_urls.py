@@ -13,19 +13,19 @@ ARABIC_PATH = "/%D8%A3%D8%AE%D8%A8%D8%A7%D8%B1/%D9%85%D9%82%D8%A7%D9%84.html"  #
 @pytest.mark.parametrize(
     "url, canonical",
     [
-        pytest.param("https://tigris.example/a?utm_source=x&id=7", "https://tigris.example/a?id=7", id="utm-dropped"),
-        pytest.param("HTTPS://Tigris.Example:443/a#c", "https://tigris.example/a", id="case-port-fragment"),
-        pytest.param("http://tigris.example:80/a/./b/../c.html", "http://tigris.example/a/c.html", id="dot-segments"),
+        pytest.param("https://localhost/a?utm_source=x&id=7", "https://localhost/a?id=7", id="utm-dropped"),
+        pytest.param("HTTPS://LocalHost:443/a#c", "https://localhost/a", id="case-port-fragment"),
+        pytest.param("http://localhost:80/a/./b/../c.html", "http://localhost/a/c.html", id="dot-segments"),
         pytest.param(
-            "https://tigris.example/أخبار/مقال.html", "https://tigris.example" + ARABIC_PATH, id="arabic-path"
+            "https://localhost/أخبار/مقال.html", "https://localhost" + ARABIC_PATH, id="arabic-path"
         ),
         pytest.param(
-            "https://tigris.example" + ARABIC_PATH, "https://tigris.example" + ARABIC_PATH, id="arabic-encoded"
+            "https://localhost" + ARABIC_PATH, "https://localhost" + ARABIC_PATH, id="arabic-encoded"
         ),
-        pytest.param("https://tigris.example/a?fbclid=abc&b=2&a=1", "https://tigris.example/a?a=1&b=2", id="fbclid"),
-        pytest.param("http://tigris.example/a?ref=rss&ocid=x&n=1", "http://tigris.example/a?n=1", id="site-tracking"),
-        pytest.param("http://tigris.example", "http://tigris.example/", id="empty-path"),
-        pytest.param("  http://tigris.example/a-b  ", "http://tigris.example/a-b", id="whitespace"),
+        pytest.param("https://localhost/a?fbclid=abc&b=2&a=1", "https://localhost/a?a=1&b=2", id="fbclid"),
+        pytest.param("http://localhost/a?ref=rss&ocid=x&n=1", "http://localhost/a?n=1", id="site-tracking"),
+        pytest.param("http://localhost", "http://localhost/", id="empty-path"),
+        pytest.param("  http://localhost/a-b  ", "http://localhost/a-b", id="whitespace"),
     ],
 )
 def test_canonical_url_gives_one_url_per_article(url: str, canonical: str) -> None:
@@ -34,8 +34,8 @@ def test_canonical_url_gives_one_url_per_article(url: str, canonical: str) -> No
 
 def test_relative_links_resolve_against_the_feed() -> None:
     assert (
-        canonical_url("../b-c-d.html", base="https://tigris.example/x/y/a.html")
-        == "https://tigris.example/x/b-c-d.html"
+        canonical_url("../b-c-d.html", base="https://localhost/x/y/a.html")
+        == "https://localhost/x/b-c-d.html"
     )
 
 
@@ -44,8 +44,8 @@ def test_relative_links_resolve_against_the_feed() -> None:
     [
         pytest.param("file:///etc/passwd", id="file"),
         pytest.param("javascript:alert(1)", id="javascript"),
-        pytest.param("mailto:desk@tigris.example", id="mailto"),
-        pytest.param("ftp://tigris.example/a", id="ftp"),
+        pytest.param("mailto:desk@localhost", id="mailto"),
+        pytest.param("ftp://localhost/a", id="ftp"),
         pytest.param("http:///no-host", id="no-host"),
         pytest.param("/relative/without-base", id="relative-no-base"),
     ],
@@ -57,9 +57,9 @@ def test_non_http_url_raises_unsafe_url(url: str) -> None:
 
 def test_article_id_is_stable_across_url_spellings() -> None:
     spellings = [
-        "https://tigris.example/a?utm_source=x",
-        "HTTPS://TIGRIS.EXAMPLE:443/a#top",
-        "https://tigris.example/a",
+        "https://localhost/a?utm_source=x",
+        "HTTPS://LOCALHOST:443/a#top",
+        "https://localhost/a",
     ]
     assert len({article_id_for(canonical_url(u)) for u in spellings}) == 1
 
@@ -78,7 +78,7 @@ def test_article_id_is_stable_across_url_spellings() -> None:
 def test_forbidden_addresses_are_never_fetched_even_for_private_sources(ip: str) -> None:
     assert is_forbidden_address(ip)
     with pytest.raises(UnsafeURL, match="never fetches"):
-        check_resolved_addresses("http://feed.example/", [ip], allow_private=True)
+        check_resolved_addresses("http://localhost/", [ip], allow_private=True)
 
 
 @pytest.mark.parametrize(
@@ -87,14 +87,14 @@ def test_forbidden_addresses_are_never_fetched_even_for_private_sources(ip: str)
 )
 def test_private_addresses_need_a_private_source(ip: str) -> None:
     assert is_private_address(ip) and not is_forbidden_address(ip)
-    check_resolved_addresses("http://intranet.example/", [ip], allow_private=True)
+    check_resolved_addresses("http://localhost/", [ip], allow_private=True)
     with pytest.raises(UnsafeURL, match="private address"):
-        check_resolved_addresses("http://intranet.example/", [ip], allow_private=False)
+        check_resolved_addresses("http://localhost/", [ip], allow_private=False)
 
 
 def test_public_addresses_pass_the_guard() -> None:
     assert not is_private_address("93.184.215.14") and not is_forbidden_address("93.184.215.14")
-    check_resolved_addresses("http://tigris.example/", ["93.184.215.14"], allow_private=False)
+    check_resolved_addresses("http://localhost/", ["93.184.215.14"], allow_private=False)
 
 
 @pytest.mark.parametrize(
@@ -108,9 +108,9 @@ def test_public_addresses_pass_the_guard() -> None:
 )
 def test_metadata_and_disguised_addresses_are_refused_even_for_private_sources(ip: str) -> None:
     with pytest.raises(UnsafeURL, match="never fetches"):
-        check_resolved_addresses("http://intranet.example/a", [ip], allow_private=True)
+        check_resolved_addresses("http://localhost/a", [ip], allow_private=True)
 
 
 def test_shared_address_space_is_not_public() -> None:
     with pytest.raises(UnsafeURL, match="private address 100.64.0.1"):
-        check_resolved_addresses("http://cgnat.example/a", ["100.64.0.1"], allow_private=False)
+        check_resolved_addresses("http://localhost/a", ["100.64.0.1"], allow_private=False)

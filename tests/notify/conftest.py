@@ -218,7 +218,7 @@ def tagged(
     body = text or f"{title}. Officials said on Tuesday that the situation was being followed closely by the province."
     article = Article(
         article_id=hashlib.sha1(key.encode()).hexdigest()[:16],
-        url=url or f"https://tigris.example/articles/{key}",
+        url=url or f"https://localhost/articles/{key}",
         source=source,
         title=title,
         author=None,

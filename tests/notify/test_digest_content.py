@@ -68,7 +68,7 @@ def test_each_item_has_source_date_snippet_evidence_and_link(smtp_server: SmtpSe
         assert f"{(NOW - dt.timedelta(hours=3)):%b %Y}" in body
         assert "Families left the al-Hol camp on Monday." in body
         assert "left the al-Hol camp" in body and "returnees" in body
-        assert "https://tigris.example/articles/a1" in body
+        assert "https://localhost/articles/a1" in body
     snippet_line = next(line for line in text_of(message).splitlines() if "Families left" in line)
     assert len(text_of(message).split("Families left the al-Hol camp on Monday.")) <= 9, "a snippet, not the article"
     assert len(snippet_line) <= 80
@@ -86,8 +86,8 @@ def test_a_long_digest_shortens_lower_ranked_items_but_drops_none(smtp_server: S
             assert f"Story number {i} on Daesh" in body
         assert "4 more, lower ranked" in body
     for i in range(6):
-        assert f"https://tigris.example/articles/s{i}" in text_of(message)
-        assert f'href="https://tigris.example/articles/s{i}"' in html
+        assert f"https://localhost/articles/s{i}" in text_of(message)
+        assert f'href="https://localhost/articles/s{i}"' in html
     assert html.count("Why tagged") == 2, "only the two best-ranked items are shown whole"
 
 
@@ -114,7 +114,7 @@ def test_sources_failing_three_passes_in_a_row_are_flagged(smtp_server: SmtpServ
     with wh.open_warehouse(config.warehouse.path) as warehouse:
         for source, failures in (("broken-feed", 3), ("flaky-feed", 2)):
             for _ in range(failures):
-                wh.update_source_state(warehouse, source, f"https://{source}.example/rss", ok=False,
+                wh.update_source_state(warehouse, source, f"http://localhost/{source}/rss", ok=False,
                                        error="http_status: 503 Service Unavailable", etag=None, last_modified=None,
                                        at=dt.datetime.now(dt.UTC))  # fmt: skip
     send_digest(config, now=later())
