@@ -68,8 +68,11 @@ def _exit_with_the_pass(pass_pid: int) -> None:
 
 
 def classify_article(article: Article, classifier_config: ClassifierConfig | None = None) -> Classification:
-    classifier = _worker_classifier or load_classifier(classifier_config)
-    return classifier.classify(ClassifierInput(article.article_id, article.title, article.text, article.lang))
+    """Classify with the worker's classifier, loaded once (by the initializer in a pool, on first use elsewhere)."""
+    global _worker_classifier
+    if _worker_classifier is None:
+        _worker_classifier = load_classifier(classifier_config)
+    return _worker_classifier.classify(ClassifierInput(article.article_id, article.title, article.text, article.lang))
 
 
 def extract_and_classify(page: FetchedPage, lang_hint: str | None, settings: ExtractConfig) -> WorkerResult:

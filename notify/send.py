@@ -7,14 +7,15 @@ republished). The SMTP conversation itself happens with the warehouse closed.
 
 from __future__ import annotations
 
+import functools
 import logging
 import ssl
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from email.message import EmailMessage
-from typing import Any
+from typing import Any, Concatenate, ParamSpec
 
 import warehouse as wh
 from newsmon.config import Config
@@ -25,6 +26,8 @@ from notify.digest import WeeklyCounts, alert_subject, build_alert, build_digest
 from notify.mail import Delivery, deliver
 from notify.message import InlineImage, compose_message, new_content_id
 from notify.render import render_alert, render_digest
+
+P = ParamSpec("P")
 
 log = logging.getLogger(__name__)
 
@@ -84,21 +87,36 @@ def _sending(config: Config, lock_wait_s: float, dry_run: bool) -> Iterator[None
         yield
 
 
+def _one_sender_at_a_time(
+    send: Callable[Concatenate[Config, P], SendOutcome],
+) -> Callable[Concatenate[Config, P], SendOutcome]:
+    """Run `send` inside _sending, with the `dry_run` and `lock_wait_s` it was called with."""
+
+    @functools.wraps(send)
+    def locked(config: Config, /, *args: P.args, **kwargs: P.kwargs) -> SendOutcome:
+        dry_run, lock_wait_s = kwargs.get("dry_run", False), kwargs.get("lock_wait_s", LOCK_WAIT_S)
+        assert isinstance(dry_run, bool) and isinstance(lock_wait_s, int | float)
+        with _sending(config, lock_wait_s, dry_run):
+            return send(config, *args, **kwargs)
+
+    return locked
+
+
 @contextmanager
-def _live_warehouse(config: Config, lock_wait_s: float) -> Iterator[wh.Warehouse]:
+def _live_warehouse(config: Config) -> Iterator[wh.Warehouse]:
     """The live warehouse, opened briefly; the caller holds the pass lock (see _sending)."""
     with wh.open_warehouse(config.warehouse.path) as warehouse:
         yield warehouse
 
 
 @contextmanager
-def _warehouse_to_read(config: Config, lock_wait_s: float, dry_run: bool) -> Iterator[wh.Warehouse]:
+def _warehouse_to_read(config: Config, dry_run: bool) -> Iterator[wh.Warehouse]:
     """A preview reads the analyst copy, so it never waits behind a running pass; a real send reads the live file."""
     if dry_run and config.warehouse.analyst_path.exists():
         with wh.open_warehouse(config.warehouse.analyst_path, read_only=True) as warehouse:
             yield warehouse
         return
-    with _live_warehouse(config, lock_wait_s) as warehouse:
+    with _live_warehouse(config) as warehouse:
         yield warehouse
 
 
@@ -108,7 +126,8 @@ def _utc(now: datetime) -> datetime:
     return now.astimezone(UTC)
 
 
-def _send_digest_locked(
+@_one_sender_at_a_time
+def send_digest(
     config: Config,
     *,
     now: datetime,
@@ -122,7 +141,7 @@ def _send_digest_locked(
     """
     now = _utc(now)
     settings = config.digest
-    with _warehouse_to_read(config, lock_wait_s, dry_run) as warehouse:
+    with _warehouse_to_read(config, dry_run) as warehouse:
         previous = wh.last_notification(warehouse, "digest")
         period_start = previous.period_end if previous else now - FIRST_DIGEST_LOOKBACK
         first_start = wh.first_period_start(warehouse, "digest") or period_start
@@ -157,12 +176,13 @@ def _send_digest_locked(
         return SendOutcome("digest", "dry_run", digest.article_count, message)
     delivery = deliver(message, settings, kind="digest", sent_at=now, ssl_context=ssl_context)
     record = _record_of(message, "digest", delivery, config, period_start=period_start, period_end=now)
-    notification_id = _record_send(config, record, items, lock_wait_s)
+    notification_id = _record_send(config, record, items)
     log.info("digest %s recorded: %s articles", record.message_id, digest.article_count)
     return SendOutcome("digest", "sent", digest.article_count, message, delivery, notification_id)
 
 
-def _send_alerts_locked(
+@_one_sender_at_a_time
+def send_alerts(
     config: Config,
     *,
     now: datetime,
@@ -177,7 +197,7 @@ def _send_alerts_locked(
     """
     now = _utc(now)
     settings = config.digest
-    with _warehouse_to_read(config, lock_wait_s, dry_run) as warehouse:
+    with _warehouse_to_read(config, dry_run) as warehouse:
         previous = wh.last_notification(warehouse, "alert")
         items = wh.pending_alert_items(warehouse, settings.tags, settings.alert_threshold, now - ALERT_MAX_AGE)
     articles = len({i.article_id for i in items})
@@ -201,7 +221,7 @@ def _send_alerts_locked(
     delivery = deliver(message, settings, kind="alert", sent_at=now, ssl_context=ssl_context)
     period_start = previous.sent_at if previous else now - ALERT_MAX_AGE
     record = _record_of(message, "alert", delivery, config, period_start=period_start, period_end=now)
-    notification_id = _record_send(config, record, items, lock_wait_s)
+    notification_id = _record_send(config, record, items)
     return SendOutcome("alert", "sent", articles, message, delivery, notification_id)
 
 
@@ -237,11 +257,9 @@ def _record_of(
     )
 
 
-def _record_send(
-    config: Config, record: wh.NotificationRecord, items: Sequence[wh.TaggedItem], lock_wait_s: float
-) -> int:
+def _record_send(config: Config, record: wh.NotificationRecord, items: Sequence[wh.TaggedItem]) -> int:
     try:
-        with _live_warehouse(config, lock_wait_s) as warehouse:
+        with _live_warehouse(config) as warehouse:
             notification_id = wh.record_notification(warehouse, record, items)
             wh.publish_analyst_copy(warehouse, config.warehouse.analyst_path)
     except NewsmonError as exc:
@@ -261,29 +279,3 @@ def message_preview(message: EmailMessage, *, html: bool = False) -> str:
     images = [part for part in message.walk() if part.get_content_maintype() == "image"]
     note = f"[{len(images)} inline image(s) in the HTML part; not sent, nothing recorded]"
     return "\n".join([*lines, "", str(content).rstrip("\n"), "", note])
-
-
-def send_digest(
-    config: Config,
-    *,
-    now: datetime,
-    dry_run: bool = False,
-    ssl_context: ssl.SSLContext | None = None,
-    lock_wait_s: float = LOCK_WAIT_S,
-) -> SendOutcome:
-    """One digest of the articles tagged since the previous successful digest; see _send_digest_locked."""
-    with _sending(config, lock_wait_s, dry_run):
-        return _send_digest_locked(config, now=now, dry_run=dry_run, ssl_context=ssl_context, lock_wait_s=lock_wait_s)
-
-
-def send_alerts(
-    config: Config,
-    *,
-    now: datetime,
-    dry_run: bool = False,
-    ssl_context: ssl.SSLContext | None = None,
-    lock_wait_s: float = LOCK_WAIT_S,
-) -> SendOutcome:
-    """Send the pending immediate alerts within the rate limit; see _send_alerts_locked."""
-    with _sending(config, lock_wait_s, dry_run):
-        return _send_alerts_locked(config, now=now, dry_run=dry_run, ssl_context=ssl_context, lock_wait_s=lock_wait_s)

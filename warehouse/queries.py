@@ -73,10 +73,6 @@ def source_health(warehouse: Warehouse) -> Rows:
     )
 
 
-def last_run(warehouse: Warehouse) -> Rows:
-    return _rows(warehouse, "SELECT * FROM runs ORDER BY run_id DESC LIMIT 1")
-
-
 def recent_articles(warehouse: Warehouse, run_id: int, limit: int = 10) -> Rows:
     return _rows(
         warehouse,

@@ -48,17 +48,6 @@ def _insert_rows(
     )
 
 
-def _insert_columns(
-    con: Any, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]], conflict: str = ""
-) -> None:
-    """Insert a few rows with one list parameter per column: for small tables where types are left to DuckDB."""
-    if not rows:
-        return
-    data = [list(column) for column in zip(*rows, strict=True)]
-    select = ", ".join(f"unnest(${i + 1}) AS {name}" for i, name in enumerate(columns))
-    con.execute(f"INSERT INTO {table} ({', '.join(columns)}) SELECT {select} {conflict}", data)
-
-
 ARTICLE_COLUMNS = {
     "article_id": "VARCHAR", "url": "VARCHAR", "source": "VARCHAR", "title": "VARCHAR", "author": "VARCHAR",
     "published_at": "TIMESTAMP", "first_seen_at": "TIMESTAMP", "lang": "VARCHAR", "text": "VARCHAR",
