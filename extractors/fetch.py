@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import codecs
 import concurrent.futures
+import contextlib
 import functools
 import logging
 import re
@@ -26,7 +27,7 @@ import httpx
 from protego import Protego
 from tenacity import AsyncRetrying, RetryCallState, retry_if_result, stop_after_attempt
 
-from extractors.urls import UnsafeURL, check_resolved_addresses, host_of
+from extractors.urls import UnsafeURL, canonical_url, check_resolved_addresses, host_of
 from newsmon import defaults
 from newsmon.config import FetchConfig
 from newsmon.records import FailureReason, FetchAttempt
@@ -274,6 +275,10 @@ class Fetcher:
             one_attempt, url, source, cap, validators, expect_html, check_robots, attempt
         )
         result.earlier_attempts = tuple(r.attempt for r in tried[:-1])
+        if result.final_url != url:
+            # A redirect target gets the same normalisation as a discovered link (tracking parameters dropped).
+            with contextlib.suppress(UnsafeURL):
+                result.final_url = canonical_url(result.final_url)
         return result
 
     async def _fetch_once(

@@ -22,9 +22,7 @@ from extractors import (
     Discovery,
     Fetcher,
     PerHostState,
-    UnsafeURL,
     Validators,
-    canonical_url,
     discover_feed_items,
     host_is_private,
 )
@@ -135,14 +133,6 @@ def discover_source(ingest_pass: IngestPass, source: SourceConfig) -> Discovery:
     return discovery
 
 
-def _canonical_or_same(url: str) -> str:
-    """A redirect target gets the same normalisation as a discovered link (tracking parameters dropped)."""
-    try:
-        return canonical_url(url)
-    except UnsafeURL:
-        return url
-
-
 def unseen_items(ingest_pass: IngestPass, source: SourceConfig, items: list[FeedItem]) -> list[FeedItem]:
     """Discovered items not stored yet, plus earlier pages of this source that failed for a passing reason."""
     known = wh.known_urls(ingest_pass.warehouse, (i.url for i in items))
@@ -218,7 +208,7 @@ async def _pipeline(
                     ingest_pass.times.add("fetch", time.perf_counter() - started)
                 retried.extend(result.earlier_attempts)
                 if result.ok:
-                    page = FetchedPage(item, _canonical_or_same(result.final_url), result.text(), result.attempt)
+                    page = FetchedPage(item, result.final_url, result.text(), result.attempt)
                     collect(await ingest_pass.pool.extract(page, source.lang))
                 else:
                     failures.append(result.attempt)
