@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from importlib import resources
@@ -54,6 +55,46 @@ class Warehouse:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+VARCHAR_LIST = "from_json(?, '[\"VARCHAR\"]')"
+"""SQL for a list of strings passed as one JSON parameter (`as_json_list`): `x IN (SELECT unnest(...))`."""
+
+
+def as_json_list(values: Iterable[str]) -> str:
+    """A list of strings as one JSON parameter, for VARCHAR_LIST.
+
+    DuckDB's Python binding tries `import pandas` for every element of a list parameter; where pandas is not
+    installed each try searches sys.path again: 100 URLs cost 5.5 ms instead of 0.8 ms.
+    """
+    return json.dumps(list(values), ensure_ascii=False)
+
+
+def _json_value(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, datetime) else value
+
+
+def insert_rows(
+    con: Any, table: str, columns: dict[str, str], rows: Sequence[Sequence[Any]], conflict: str = ""
+) -> None:
+    """Insert rows in one statement: the batch travels as one JSON parameter that DuckDB parses in C++.
+
+    Binding Python lists per column (`unnest(?)`) costs ~10× more, and executemany ~60× more.
+    """
+    if not rows:
+        return
+    names = list(columns)
+    payload = json.dumps(
+        [{name: _json_value(value) for name, value in zip(names, row, strict=True)} for row in rows],
+        ensure_ascii=False,
+    )
+    shape = json.dumps([{name: (["VARCHAR"] if kind == "VARCHAR[]" else kind) for name, kind in columns.items()}])
+    selected = ", ".join(f"r.{name}" for name in names)
+    con.execute(
+        f"INSERT INTO {table} ({', '.join(names)}) SELECT {selected} "
+        f"FROM (SELECT unnest(from_json($1, '{shape}')) AS r) {conflict}",
+        [payload],
+    )
 
 
 def open_warehouse(path: Path, *, read_only: bool = False, migrate: bool = True) -> Warehouse:

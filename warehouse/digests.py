@@ -14,7 +14,7 @@ from typing import Any
 import duckdb
 
 from newsmon.errors import WarehouseError
-from warehouse.connect import Warehouse
+from warehouse.connect import VARCHAR_LIST, Warehouse, as_json_list, insert_rows
 
 SNIPPET_SOURCE_CHARS = 800  # a digest shows two or three lines; never ship whole articles out of the warehouse
 
@@ -134,13 +134,13 @@ def digest_items(warehouse: Warehouse, tags: Sequence[str], since: datetime, unt
         f"""
         SELECT {_ITEM_COLUMNS}
         FROM article_tags t JOIN articles a USING (article_id)
-        WHERE t.tag IN (SELECT unnest(?)) AND t.tagged_at >= ? AND t.tagged_at < ?
+        WHERE t.tag IN (SELECT unnest({VARCHAR_LIST})) AND t.tagged_at >= ? AND t.tagged_at < ?
           AND NOT EXISTS (
               SELECT 1 FROM notified_articles n JOIN notifications d USING (notification_id)
               WHERE d.kind = 'digest' AND n.article_id = t.article_id AND n.tag = t.tag)
         ORDER BY t.tag, t.score DESC, a.published_at DESC, t.article_id
         """,
-        [SNIPPET_SOURCE_CHARS, list(tags), _naive_utc(since), _naive_utc(until)],
+        [SNIPPET_SOURCE_CHARS, as_json_list(tags), _naive_utc(since), _naive_utc(until)],
     )
     return [_item(row) for row in rows]
 
@@ -153,13 +153,13 @@ def pending_alert_items(
         f"""
         SELECT {_ITEM_COLUMNS}
         FROM article_tags t JOIN articles a USING (article_id)
-        WHERE t.tag IN (SELECT unnest(?)) AND t.score >= ? AND a.first_seen_at >= ?
+        WHERE t.tag IN (SELECT unnest({VARCHAR_LIST})) AND t.score >= ? AND a.first_seen_at >= ?
           AND NOT EXISTS (
               SELECT 1 FROM notified_articles n JOIN notifications d USING (notification_id)
               WHERE d.kind = 'alert' AND n.article_id = t.article_id AND n.tag = t.tag)
         ORDER BY t.score DESC, a.published_at DESC, t.article_id, t.tag
         """,
-        [SNIPPET_SOURCE_CHARS, list(tags), threshold, _naive_utc(first_seen_since)],
+        [SNIPPET_SOURCE_CHARS, as_json_list(tags), threshold, _naive_utc(first_seen_since)],
     )
     return [_item(row) for row in rows]
 
@@ -210,13 +210,12 @@ def _insert_notification(warehouse: Warehouse, record: NotificationRecord, items
         assert row is not None
         notification_id = int(row[0])
         pairs = {(item.article_id, item.tag): item.score for item in items}
-        if pairs:
-            # Columns in, one statement: the store.py style, since executemany is slow in DuckDB.
-            con.execute(
-                "INSERT INTO notified_articles (notification_id, article_id, tag, score) "
-                "SELECT ?, unnest(?), unnest(?), unnest(?)",
-                [notification_id, [a for a, _ in pairs], [t for _, t in pairs], list(pairs.values())],
-            )
+        insert_rows(
+            con,
+            "notified_articles",
+            {"notification_id": "INTEGER", "article_id": "VARCHAR", "tag": "VARCHAR", "score": "DOUBLE"},
+            [(notification_id, article_id, tag, score) for (article_id, tag), score in pairs.items()],
+        )
     return notification_id
 
 

@@ -1,51 +1,23 @@
 """Writes for an ingest pass: runs, batches of tagged articles, fetch attempts and source state.
 
-Rows go in as columns (one INSERT … SELECT FROM unnest per table), never row by row: executemany is ~60×
-slower in DuckDB. Each batch is one transaction, so a crash leaves either the whole batch or none of it.
+Rows go in as one JSON parameter per table (`insert_rows`), never row by row: executemany is ~60× slower in
+DuckDB. Each batch is one transaction, so a crash leaves either the whole batch or none of it.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 from newsmon.records import TAGS, FetchAttempt, PassSummary, TaggedArticle
-from warehouse.connect import Warehouse
+from warehouse.connect import VARCHAR_LIST, Warehouse, as_json_list, insert_rows
 
 
 def _naive_utc(moment: datetime | None) -> datetime | None:
     if moment is None:
         return None
     return moment.astimezone(UTC).replace(tzinfo=None)
-
-
-def _json_value(value: Any) -> Any:
-    return value.isoformat() if isinstance(value, datetime) else value
-
-
-def _insert_rows(
-    con: Any, table: str, columns: dict[str, str], rows: Sequence[Sequence[Any]], conflict: str = ""
-) -> None:
-    """Insert rows in one statement: the batch travels as one JSON parameter that DuckDB parses in C++.
-
-    Binding Python lists per column (`unnest(?)`) costs ~10× more, and executemany ~60× more.
-    """
-    if not rows:
-        return
-    names = list(columns)
-    payload = json.dumps(
-        [{name: _json_value(value) for name, value in zip(names, row, strict=True)} for row in rows],
-        ensure_ascii=False,
-    )
-    shape = json.dumps([{name: (["VARCHAR"] if kind == "VARCHAR[]" else kind) for name, kind in columns.items()}])
-    selected = ", ".join(f"r.{name}" for name in names)
-    con.execute(
-        f"INSERT INTO {table} ({', '.join(names)}) SELECT {selected} "
-        f"FROM (SELECT unnest(from_json($1, '{shape}')) AS r) {conflict}",
-        [payload],
-    )
 
 
 ARTICLE_COLUMNS = {
@@ -102,9 +74,10 @@ def known_urls(warehouse: Warehouse, urls: Iterable[str]) -> set[str]:
     if not wanted:
         return set()
     rows = warehouse.rows(
-        "SELECT url FROM article_urls WHERE url IN (SELECT unnest($1)) "
-        "UNION SELECT url FROM articles WHERE url IN (SELECT unnest($1))",
-        [wanted],
+        f"WITH wanted AS (SELECT unnest({VARCHAR_LIST}) AS url) "
+        "SELECT url FROM article_urls WHERE url IN (SELECT url FROM wanted) "
+        "UNION SELECT url FROM articles WHERE url IN (SELECT url FROM wanted)",
+        [as_json_list(wanted)],
     )
     return {row[0] for row in rows}
 
@@ -122,13 +95,16 @@ def store_tagged_articles(
         urls = [t.article.url for t in tagged]
         hashes = [t.article.content_hash for t in tagged]
         existing_url = dict(
-            con.execute("SELECT url, article_id FROM articles WHERE url IN (SELECT unnest(?))", [urls]).fetchall()
+            con.execute(
+                f"SELECT url, article_id FROM articles WHERE url IN (SELECT unnest({VARCHAR_LIST}))",
+                [as_json_list(urls)],
+            ).fetchall()
         )
         existing_hash = dict(
             con.execute(
                 "SELECT content_hash, min(article_id) FROM articles "
-                "WHERE content_hash IN (SELECT unnest(?)) GROUP BY 1",
-                [hashes],
+                f"WHERE content_hash IN (SELECT unnest({VARCHAR_LIST})) GROUP BY 1",
+                [as_json_list(hashes)],
             ).fetchall()
         )
         new: list[TaggedArticle] = []
@@ -144,7 +120,7 @@ def store_tagged_articles(
             for url in (article.url, *article.alternate_urls):
                 url_rows.setdefault(url, owner)
 
-        _insert_rows(
+        insert_rows(
             con,
             "articles",
             ARTICLE_COLUMNS,
@@ -166,9 +142,9 @@ def store_tagged_articles(
                 for a in (t.article for t in new)
             ],
         )
-        _insert_rows(con, "article_urls", URL_COLUMNS, list(url_rows.items()), "ON CONFLICT DO NOTHING")
+        insert_rows(con, "article_urls", URL_COLUMNS, list(url_rows.items()), "ON CONFLICT DO NOTHING")
         _write_tags(con, new, now)
-        _insert_rows(con, "fetches", FETCH_COLUMNS, [_fetch_row(a, run_id) for a in attempts])
+        insert_rows(con, "fetches", FETCH_COLUMNS, [_fetch_row(a, run_id) for a in attempts])
     return new
 
 
@@ -184,8 +160,8 @@ def _write_tags(con: Any, tagged: Sequence[TaggedArticle], now: datetime) -> Non
             tag_rows.append(
                 (item.article.article_id, label, float(c.scores[label]), evidence, c.classifier_version, now)
             )
-    _insert_rows(con, "tag_scores", SCORE_COLUMNS, score_rows, "ON CONFLICT DO NOTHING")
-    _insert_rows(con, "article_tags", TAG_COLUMNS, tag_rows, "ON CONFLICT DO NOTHING")
+    insert_rows(con, "tag_scores", SCORE_COLUMNS, score_rows, "ON CONFLICT DO NOTHING")
+    insert_rows(con, "article_tags", TAG_COLUMNS, tag_rows, "ON CONFLICT DO NOTHING")
 
 
 def replace_tags(warehouse: Warehouse, tagged: Sequence[TaggedArticle]) -> None:
@@ -193,7 +169,9 @@ def replace_tags(warehouse: Warehouse, tagged: Sequence[TaggedArticle]) -> None:
     now = datetime.now(UTC).replace(tzinfo=None)
     ids = [t.article.article_id for t in tagged]
     with warehouse.transaction() as con:
-        con.execute("DELETE FROM article_tags WHERE article_id IN (SELECT unnest(?))", [ids])
+        con.execute(
+            f"DELETE FROM article_tags WHERE article_id IN (SELECT unnest({VARCHAR_LIST}))", [as_json_list(ids)]
+        )
         _write_tags(con, tagged, now)
 
 
@@ -206,7 +184,7 @@ def record_fetch_attempts(warehouse: Warehouse, run_id: int, attempts: Sequence[
     """Fetch attempts that produced no article (discovery requests and failures), in one transaction."""
     if attempts:
         with warehouse.transaction() as con:
-            _insert_rows(con, "fetches", FETCH_COLUMNS, [_fetch_row(a, run_id) for a in attempts])
+            insert_rows(con, "fetches", FETCH_COLUMNS, [_fetch_row(a, run_id) for a in attempts])
 
 
 def source_validators(warehouse: Warehouse, source: str, url: str) -> tuple[str | None, str | None]:
