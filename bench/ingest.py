@@ -129,10 +129,9 @@ def served_elsewhere(root: Path) -> Iterator[_RemoteSite]:
         server.wait()
 
 
-def _cpu_seconds() -> tuple[float, float]:
+def _cpu_seconds() -> float:
     own = resource.getrusage(resource.RUSAGE_SELF)
-    children = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return own.ru_utime + own.ru_stime, children.ru_utime + children.ru_stime
+    return own.ru_utime + own.ru_stime
 
 
 def peak_rss_mb() -> tuple[float, float]:
@@ -178,11 +177,12 @@ def main() -> None:
             started = time.perf_counter()
             summary = ingest_flow(str(config_path))  # includes Prefect's flow-run overhead, as a scheduled pass pays
             full_s = time.perf_counter() - started
-            cpu_main, cpu_workers = (after - before for after, before in zip(_cpu_seconds(), cpu_before, strict=True))
+            cpu_main = _cpu_seconds() - cpu_before
             started = time.perf_counter()
             idle = ingest_flow(str(config_path))  # nothing new: every feed answers 304
             idle_flow_s = time.perf_counter() - started
-        stages = summary.stage_seconds
+        stages = dict(summary.stage_seconds)
+        cpu_workers = stages.pop("worker_cpu", 0.0)
         inner_s = (summary.finished_at - summary.started_at).total_seconds()
         idle_inner_s = (idle.finished_at - idle.started_at).total_seconds()
         split_total_s = full_s
@@ -207,8 +207,11 @@ def main() -> None:
             f"stages    {busy}  orchestration {split_total_s - inner_s:.1f} s  (busy seconds summed over workers; "
             f"pass wall {inner_s:.1f} s)"
         )
-        print(f"cpu       full pass: main process {cpu_main:.1f} s, extraction workers {cpu_workers:.1f} s "
-              "(workers count once the pool has shut down)")
+        print(
+            f"cpu       full pass: main process {cpu_main:.1f} s, extraction workers {cpu_workers:.1f} s "
+            f"({cpu_workers / summary.articles_new * 1000 if summary.articles_new else 0:.1f} ms a page), "
+            f"of {(workers or 1) * full_s:.1f} core-seconds in the run's wall time"
+        )
         print(f"memory    peak RSS: main process {own_mb:.0f} MB, largest worker {children_mb:.0f} MB")
         print(
             f"idle      second pass, nothing new, {args.sources} sources: {idle_inner_s:.2f} s inside a running "

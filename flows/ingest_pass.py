@@ -44,6 +44,7 @@ class StageTimes:
     extract: float = 0.0
     classify: float = 0.0
     store: float = 0.0
+    worker_cpu: float = 0.0  # CPU seconds of the extraction workers, to set against the busy seconds
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def add(self, stage: str, seconds: float) -> None:
@@ -51,7 +52,8 @@ class StageTimes:
             setattr(self, stage, getattr(self, stage) + seconds)
 
     def as_dict(self) -> dict[str, float]:
-        return {k: round(getattr(self, k), 3) for k in ("discover", "fetch", "extract", "classify", "store")}
+        names = ("discover", "fetch", "extract", "classify", "store", "worker_cpu")
+        return {name: round(getattr(self, name), 3) for name in names}
 
 
 @dataclass(slots=True)
@@ -185,6 +187,7 @@ async def _pipeline(
     def collect(result: WorkerResult) -> None:
         ingest_pass.times.add("extract", result.extract_s)
         ingest_pass.times.add("classify", result.classify_s)
+        ingest_pass.times.add("worker_cpu", result.cpu_s)
         if result.tagged is not None:
             pending.append(result.tagged)
             pending_attempts.append(result.page.attempt)

@@ -146,9 +146,9 @@ def run(config_path: Path | None, wait_s: float) -> None:
     if wait_s == 0:
         with pass_lock(config.warehouse.path):  # fail fast and quietly; the flow takes the lock again for real
             pass
-    from flows.ingest import ingest_flow
+    from flows.ingest import run_ingest_once
 
-    summary = ingest_flow(str(config.path), lock_wait_s=wait_s)
+    summary = run_ingest_once(str(config.path), lock_wait_s=wait_s)
     print_pass_summary(summary)
 
 

@@ -65,7 +65,7 @@ def run_demo(
     print_trends: Callable[[Any], None],
 ) -> None:
     import warehouse as wh
-    from flows.ingest import ingest_flow
+    from flows.ingest import run_ingest_once
 
     directory.mkdir(parents=True, exist_ok=True)
     with SampleSite(port=DEMO_PORT) as site:
@@ -73,7 +73,7 @@ def run_demo(
         config_path.write_text(DEMO_CONFIG.format(base=site.base_url), encoding="utf-8")
         click.echo(f"serving the sample site at {site.base_url}; config: {config_path}", err=True)
         config = load_config(config_path)
-        summary = ingest_flow(str(config.path))
+        summary = run_ingest_once(str(config.path))
     print_summary(summary)
     with wh.open_warehouse(config.warehouse.analyst_path, read_only=True) as warehouse:
         click.echo("\nWhat landed (newest first):")
