@@ -24,6 +24,7 @@ from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import charset_normalizer
+import httpcore
 import httpx
 from protego import Protego
 from tenacity import AsyncRetrying, RetryCallState, retry_if_result, stop_after_attempt
@@ -169,6 +170,62 @@ class _HostGate:
         self._slots.release()
 
 
+class _CheckedAddressBackend(httpcore.AsyncNetworkBackend):
+    """Opens connections only to addresses the fetcher's guard has checked, never to a fresh DNS answer.
+
+    Without it the guard would resolve a host, approve its addresses, and httpx would resolve it again to connect:
+    a hostile DNS server can answer a public address the first time and 127.0.0.1 or 169.254.169.254 the second
+    (DNS rebinding).
+    """
+
+    def __init__(self, checked_addresses: Callable[[str, int], Awaitable[list[str]]]) -> None:
+        self._checked_addresses = checked_addresses
+        self._network = httpcore.AnyIOBackend()
+
+    async def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Any = None,
+    ) -> httpcore.AsyncNetworkStream:
+        try:
+            addresses = await self._checked_addresses(host, port)
+        except UnsafeURL as exc:
+            raise httpcore.ConnectError(str(exc)) from exc
+        failure: Exception = httpcore.ConnectError(f"{host} has no address")
+        for address in addresses:  # the host's next address if one fails, as a connect by host name would
+            try:
+                return await self._network.connect_tcp(address, port, timeout, local_address, socket_options)
+            except (httpcore.ConnectError, httpcore.ConnectTimeout) as exc:
+                failure = exc
+        raise failure
+
+    async def connect_unix_socket(
+        self, path: str, timeout: float | None = None, socket_options: Any = None
+    ) -> httpcore.AsyncNetworkStream:
+        raise httpcore.ConnectError("newsmon never connects to unix sockets")
+
+    async def sleep(self, seconds: float) -> None:
+        await self._network.sleep(seconds)
+
+
+class _GuardedTransport(httpx.AsyncHTTPTransport):
+    """httpx's own transport, on a connection pool that connects through _CheckedAddressBackend."""
+
+    def __init__(self, backend: httpcore.AsyncNetworkBackend, limits: httpx.Limits, tls: ssl.SSLContext) -> None:
+        super().__init__(verify=tls, limits=limits, trust_env=False)
+        # httpx takes no network backend: the pool it just built is replaced by the same pool with ours.
+        self._pool = httpcore.AsyncConnectionPool(
+            ssl_context=tls,
+            max_connections=limits.max_connections,
+            max_keepalive_connections=limits.max_keepalive_connections,
+            keepalive_expiry=limits.keepalive_expiry,
+            network_backend=backend,
+        )
+
+
 @functools.cache
 def shared_tls_context() -> ssl.SSLContext:
     """One verifying TLS context per process. Building one loads the whole CA bundle (~25 ms of CPU), and a pass
@@ -189,20 +246,17 @@ class Fetcher:
         *,
         allow_private: bool = False,
         sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
-        transport: httpx.AsyncBaseTransport | None = None,
         host_state: PerHostState | None = None,
     ) -> None:
         self.settings = settings
         self.allow_private = allow_private
         self._sleep = sleep
-        timeout = httpx.Timeout(settings.fetch_timeout_s)
+        limits = httpx.Limits(max_connections=64, max_keepalive_connections=16)
         self.client = httpx.AsyncClient(
             headers={"User-Agent": settings.user_agent, "Accept-Encoding": "gzip, deflate"},
-            timeout=timeout,
+            timeout=httpx.Timeout(settings.fetch_timeout_s),
             follow_redirects=False,  # each hop goes through the address guard
-            transport=transport,
-            verify=shared_tls_context(),
-            limits=httpx.Limits(max_connections=64, max_keepalive_connections=16),
+            transport=_GuardedTransport(_CheckedAddressBackend(self._checked_addresses), limits, shared_tls_context()),
             trust_env=False,  # a proxy from the environment would hide where requests really go
         )
         self._robots = host_state or PerHostState()
@@ -427,15 +481,24 @@ class Fetcher:
             port = parts.port or (443 if parts.scheme == "https" else 80)
         except ValueError as exc:
             raise UnsafeURL(f"bad port in {url[:200]}") from exc
-        key = (parts.hostname, port)
+        await self._checked_addresses(parts.hostname, port)
+
+    async def _checked_addresses(self, host: str, port: int) -> list[str]:
+        """The host's addresses, resolved once per fetcher, each one allowed for this source (else UnsafeURL).
+
+        The guard calls this before a request, and the connection pool again to connect: both see the same answer.
+        """
+        key = (host.lower(), port)
         if key not in self._resolved:
             loop = asyncio.get_running_loop()
             try:
-                infos = await loop.getaddrinfo(parts.hostname, port, type=0, proto=6)
+                infos = await loop.getaddrinfo(host, port, type=0, proto=6)
             except (OSError, UnicodeError) as exc:  # UnicodeError: a label over 63 characters, never resolvable
-                raise HostUnresolvable(f"cannot resolve {parts.hostname[:100]}: {exc}") from exc
+                raise HostUnresolvable(f"cannot resolve {host[:100]}: {exc}") from exc
             self._resolved[key] = sorted({str(info[4][0]) for info in infos})
-        check_resolved_addresses(url, self._resolved[key], self.allow_private)
+        named = f"[{host}]" if ":" in host else host
+        check_resolved_addresses(f"http://{named}/", self._resolved[key], self.allow_private)
+        return self._resolved[key]
 
     def _robots_refusal(self, url: str) -> str:
         """The `fetches.error` for a URL robots.txt kept us from: its rule, or why robots.txt could not be read."""

@@ -42,10 +42,13 @@ Handler = Callable[["_RequestHandler"], None]
 
 
 class SampleSite:
-    """Serve a folder on 127.0.0.1 on a free port, in a background thread. Use as a context manager."""
+    """Serve a folder on a loopback address (127.0.0.1 unless told) on a free port, in a background thread.
 
-    def __init__(self, root: Path = SAMPLE_SITE, port: int = 0) -> None:
+    Use as a context manager."""
+
+    def __init__(self, root: Path = SAMPLE_SITE, port: int = 0, host: str = "127.0.0.1") -> None:
         self.root = root
+        self.host = host
         self.port = port
         self.routes: dict[str, Handler] = {}
         self.requests: list[Request] = []
@@ -72,9 +75,9 @@ class SampleSite:
 
         Bound.site = site
         try:
-            self._server = _QuietServer(("127.0.0.1", self.port), Bound)
+            self._server = _QuietServer((self.host, self.port), Bound)
         except OSError:  # the preferred port is taken: any free one will do
-            self._server = _QuietServer(("127.0.0.1", 0), Bound)
+            self._server = _QuietServer((self.host, 0), Bound)
         self._thread = threading.Thread(
             target=self._server.serve_forever, args=(0.05,), name="sample-site", daemon=True
         )

@@ -4,6 +4,7 @@ guard, size caps, deadlines) and decoding. Time comes in through `sleep`, so ret
 from __future__ import annotations
 
 import asyncio
+import socket
 import time
 import tracemalloc
 from collections.abc import Iterator
@@ -224,6 +225,45 @@ def test_loopback_is_refused_unless_the_source_is_private(news_site: SampleSite)
     assert (refused.attempt.error or "").startswith("unsafe_url: 127.0.0.1 resolves to private address 127.0.0.1")
     assert news_site.requests == []
     assert fetch_one(url, allow_private=True).ok
+
+
+class RebindingResolver(asyncio.SelectorEventLoop):
+    """An event loop whose DNS answers like a rebinding attacker's: `rebind.localhost` is 127.0.0.2 on the first
+    lookup, when the guard checks it, and 0.0.0.0 on every later one, when a client would connect."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.lookups = 0
+
+    async def getaddrinfo(self, host: Any, port: Any, *args: Any, **kwargs: Any) -> Any:
+        if host != "rebind.localhost":
+            return await super().getaddrinfo(host, port, *args, **kwargs)
+        self.lookups += 1
+        address = "127.0.0.2" if self.lookups == 1 else "0.0.0.0"
+        return [(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP, "", (address, int(port)))]
+
+
+def test_connections_go_to_the_checked_address_whatever_dns_answers_later() -> None:
+    with SampleSite(host="127.0.0.2") as checked:
+        port = int(checked.base_url.rsplit(":", 1)[1])
+        # A connection to 0.0.0.0 reaches whatever listens on 127.0.0.1 at that port: this site would see it.
+        with SampleSite(port=port) as elsewhere:
+            assert elsewhere.base_url.endswith(f":{port}"), "the port is taken on 127.0.0.1: cannot stage the attack"
+            resolver = RebindingResolver()
+
+            url = f"http://rebind.localhost:{port}/articles/en/kocho-site-exhumation.html"
+
+            async def fetch() -> FetchResult:
+                async with Fetcher(FAST, allow_private=True, sleep=RecordedSleep()) as fetcher:
+                    return await fetcher.fetch(url, "s")
+
+            with asyncio.Runner(loop_factory=lambda: resolver) as runner:
+                result = runner.run(fetch())
+
+    assert result.ok, result.attempt.error
+    assert resolver.lookups == 1
+    assert [r.path for r in checked.requests] == ["/robots.txt", "/articles/en/kocho-site-exhumation.html"]
+    assert elsewhere.requests == []
 
 
 def test_non_http_url_is_refused(news_site: SampleSite) -> None:
