@@ -50,6 +50,25 @@ def serve_deployments(config: Config) -> None:
         serve(*deployments(config))
 
 
+# Run before the server's own code: the kernel sends it SIGTERM when this process dies, even by SIGKILL, when the
+# `finally` below never runs. The setting survives exec; the parent check covers a death before prctl took effect.
+_PARENT_DEATH_SIGNAL = """
+import ctypes, os, signal, sys
+parent = int(sys.argv.pop(1))
+ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # 1 = PR_SET_PDEATHSIG
+if os.getppid() != parent:
+    sys.exit(1)
+os.execv(sys.executable, [sys.executable, *sys.argv[1:]])
+"""
+
+
+def _ends_with_this_process() -> list[str]:
+    """The interpreter command for a child that must not outlive this process (Linux; elsewhere a plain one)."""
+    if sys.platform != "linux":
+        return [sys.executable]
+    return [sys.executable, "-c", _PARENT_DEATH_SIGNAL, str(os.getpid())]
+
+
 @contextmanager
 def local_prefect_server(log_path: Path) -> Iterator[str]:
     """A `prefect server start` on a free loopback port, with its scheduler; yields its API URL.
@@ -60,7 +79,8 @@ def local_prefect_server(log_path: Path) -> Iterator[str]:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     env = {**os.environ, "PREFECT_SERVER_ANALYTICS_ENABLED": "false", "PREFECT_UI_ENABLED": "false"}
-    command = [sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1", "--port", str(port)]
+    prefect_server = ["-m", "prefect", "server", "start", "--host", "127.0.0.1", "--port", str(port)]
+    command = [*_ends_with_this_process(), *prefect_server]
     log_path.parent.mkdir(parents=True, exist_ok=True)
     log_file = log_path.open("a", encoding="utf-8")
     server = subprocess.Popen(command, env=env, stdout=log_file, stderr=subprocess.STDOUT)
