@@ -237,7 +237,8 @@ class Fetcher:
     """An httpx client for one pass and one source, with every politeness and safety rule applied.
 
     `allow_private` is True only when the source itself lives on a private or loopback address (a test site or an
-    intranet feed); unspecified, link-local, multicast and reserved addresses are refused regardless.
+    intranet feed); unspecified, link-local, multicast and reserved addresses are refused regardless. `tls` replaces
+    the verifying context built from the system's certificate authorities (an intranet CA, a test certificate).
     """
 
     def __init__(
@@ -247,6 +248,7 @@ class Fetcher:
         allow_private: bool = False,
         sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
         host_state: PerHostState | None = None,
+        tls: ssl.SSLContext | None = None,
     ) -> None:
         self.settings = settings
         self.allow_private = allow_private
@@ -256,7 +258,9 @@ class Fetcher:
             headers={"User-Agent": settings.user_agent, "Accept-Encoding": "gzip, deflate"},
             timeout=httpx.Timeout(settings.fetch_timeout_s),
             follow_redirects=False,  # each hop goes through the address guard
-            transport=_GuardedTransport(_CheckedAddressBackend(self._checked_addresses), limits, shared_tls_context()),
+            transport=_GuardedTransport(
+                _CheckedAddressBackend(self._checked_addresses), limits, tls or shared_tls_context()
+            ),
             trust_env=False,  # a proxy from the environment would hide where requests really go
         )
         self._robots = host_state or PerHostState()

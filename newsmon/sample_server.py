@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import mimetypes
+import ssl
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -46,9 +47,12 @@ class SampleSite:
 
     Use as a context manager."""
 
-    def __init__(self, root: Path = SAMPLE_SITE, port: int = 0, host: str = "127.0.0.1") -> None:
+    def __init__(
+        self, root: Path = SAMPLE_SITE, port: int = 0, host: str = "127.0.0.1", tls: ssl.SSLContext | None = None
+    ) -> None:
         self.root = root
         self.host = host
+        self.tls = tls
         self.port = port
         self.routes: dict[str, Handler] = {}
         self.requests: list[Request] = []
@@ -62,7 +66,7 @@ class SampleSite:
     def base_url(self) -> str:
         assert self._server is not None, "start the site first"
         host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}"
+        return f"{'https' if self.tls else 'http'}://{host!s}:{port}"
 
     def url(self, path: str) -> str:
         return self.base_url + path
@@ -78,6 +82,8 @@ class SampleSite:
             self._server = _QuietServer((self.host, self.port), Bound)
         except OSError:  # the preferred port is taken: any free one will do
             self._server = _QuietServer((self.host, 0), Bound)
+        if self.tls is not None:
+            self._server.socket = self.tls.wrap_socket(self._server.socket, server_side=True)
         self._thread = threading.Thread(
             target=self._server.serve_forever, args=(0.05,), name="sample-site", daemon=True
         )

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import asyncio
 import socket
+import ssl
 import time
 import tracemalloc
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,6 +18,7 @@ from extractors import Fetcher, FetchResult, Validators, decode_html
 from newsmon.config import FetchConfig
 from newsmon.sample_server import SampleSite
 from tests.faults import ARABIC_PAGE, ARABIC_SENTENCE, HUGE_PAGE_BYTES, Faults, install_faults
+from tests.tls import make_certificate
 
 FAST = FetchConfig(fetch_timeout_s=1.0, retry_attempts=1, retry_backoff_s=0.0)
 
@@ -264,6 +267,27 @@ def test_connections_go_to_the_checked_address_whatever_dns_answers_later() -> N
     assert resolver.lookups == 1
     assert [r.path for r in checked.requests] == ["/robots.txt", "/articles/en/kocho-site-exhumation.html"]
     assert elsewhere.requests == []
+
+
+def test_https_certificate_is_checked_against_the_host_name_not_the_address(tmp_path: Path) -> None:
+    # The certificate names localhost and no address: the connection goes to the address the guard checked,
+    # and the handshake must still name the host (SNI) and verify the certificate against it.
+    certificate = make_certificate(tmp_path, dns_names=("localhost",), ip_addresses=())
+    with SampleSite(tls=certificate.server_context()) as site:
+        port = site.base_url.rsplit(":", 1)[1]
+        url = f"https://localhost:{port}/articles/en/kocho-site-exhumation.html"
+
+        async def fetch(tls: ssl.SSLContext | None) -> FetchResult:
+            async with Fetcher(FAST, allow_private=True, sleep=RecordedSleep(), tls=tls) as fetcher:
+                return await fetcher.fetch(url, "s")
+
+        trusted = asyncio.run(fetch(certificate.client_context()))
+        unknown = asyncio.run(fetch(None))  # the system's authorities never signed the test certificate
+
+    assert trusted.ok, trusted.attempt.error
+    assert "Kocho" in trusted.text()
+    assert (unknown.attempt.error or "").startswith("connection:")
+    assert "CERTIFICATE_VERIFY_FAILED" in (unknown.attempt.error or "")
 
 
 def test_non_http_url_is_refused(news_site: SampleSite) -> None:

@@ -1,15 +1,13 @@
 """Real parts for digest and alert tests: aiosmtpd on loopback (plain, STARTTLS + AUTH, implicit TLS), a
-self-signed certificate made here, and tagged articles stored through the real warehouse functions."""
+self-signed certificate made in the run, and tagged articles stored through the real warehouse functions."""
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
 import html
-import ipaddress
 import re
 import socket
-import ssl
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from email import message_from_bytes, policy
@@ -25,6 +23,7 @@ import warehouse as wh
 from newsmon.config import Config, load_config
 from newsmon.records import Article, Classification, TaggedArticle
 from tests.conftest import write_config
+from tests.tls import Certificate, make_certificate
 
 SMTP_USER = "newsmon"
 SMTP_PASSWORD = "s3cret-Pa55-never-logged"
@@ -105,54 +104,10 @@ def smtp_server() -> Iterator[SmtpServer]:
     server.stop()
 
 
-@dataclass(frozen=True)
-class Certificate:
-    cert_path: Path
-    key_path: Path
-
-    def server_context(self) -> ssl.SSLContext:
-        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-        context.load_cert_chain(self.cert_path, self.key_path)
-        return context
-
-    def client_context(self) -> ssl.SSLContext:
-        """What production gets from ssl.create_default_context(), plus trust in this one certificate."""
-        return ssl.create_default_context(cafile=str(self.cert_path))
-
-
 @pytest.fixture(scope="session")
 def certificate(tmp_path_factory: pytest.TempPathFactory) -> Certificate:
-    """A self-signed certificate for 127.0.0.1 and localhost, made with `cryptography`."""
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
-
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "newsmon test SMTP")])
-    now = dt.datetime.now(dt.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(days=1))
-        .not_valid_after(now + dt.timedelta(days=2))
-        .add_extension(
-            x509.SubjectAlternativeName([x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
-            critical=False,
-        )
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .sign(key, hashes.SHA256())
-    )
-    folder = tmp_path_factory.mktemp("tls")
-    cert_path, key_path = folder / "cert.pem", folder / "key.pem"
-    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(
-        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
-    )
-    return Certificate(cert_path, key_path)
+    """A self-signed certificate for 127.0.0.1 and localhost."""
+    return make_certificate(tmp_path_factory.mktemp("tls"))
 
 
 @pytest.fixture
