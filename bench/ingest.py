@@ -181,8 +181,9 @@ def main() -> None:
             started = time.perf_counter()
             idle = ingest_flow(str(config_path))  # nothing new: every feed answers 304
             idle_flow_s = time.perf_counter() - started
-        stages = dict(summary.stage_seconds)
-        cpu_workers = stages.pop("worker_cpu", 0.0)
+        stages = summary.stage_seconds
+        cpu_workers = summary.worker_cpu_s
+        cpu_per_article_ms = cpu_workers / summary.articles_new * 1000 if summary.articles_new else 0.0
         inner_s = (summary.finished_at - summary.started_at).total_seconds()
         idle_inner_s = (idle.finished_at - idle.started_at).total_seconds()
         split_total_s = full_s
@@ -209,7 +210,7 @@ def main() -> None:
         )
         print(
             f"cpu       full pass: main process {cpu_main:.1f} s, extraction workers {cpu_workers:.1f} s "
-            f"({cpu_workers / summary.articles_new * 1000 if summary.articles_new else 0:.1f} ms a page), "
+            f"({cpu_per_article_ms:.1f} ms per stored article), "
             f"of {(workers or 1) * full_s:.1f} core-seconds in the run's wall time"
         )
         print(f"memory    peak RSS: main process {own_mb:.0f} MB, largest worker {children_mb:.0f} MB")

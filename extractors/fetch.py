@@ -16,13 +16,14 @@ import ssl
 import threading
 import time
 import zlib
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
+import anyio
 import charset_normalizer
 import httpcore
 import httpx
@@ -170,6 +171,10 @@ class _HostGate:
         self._slots.release()
 
 
+_NEXT_ADDRESS_AFTER_S = 0.25  # RFC 8305's recommended connection attempt delay
+SocketOption = tuple[int, int, int] | tuple[int, int, bytes | bytearray] | tuple[int, int, None, int]
+
+
 class _CheckedAddressBackend(httpcore.AsyncNetworkBackend):
     """Opens connections only to addresses the fetcher's guard has checked, never to a fresh DNS answer.
 
@@ -188,22 +193,60 @@ class _CheckedAddressBackend(httpcore.AsyncNetworkBackend):
         port: int,
         timeout: float | None = None,
         local_address: str | None = None,
-        socket_options: Any = None,
+        socket_options: Iterable[SocketOption] | None = None,
     ) -> httpcore.AsyncNetworkStream:
         try:
             addresses = await self._checked_addresses(host, port)
-        except UnsafeURL as exc:
+        except UnsafeURL as exc:  # found again in the cause chain by _fetch_once, and recorded as a refusal
             raise httpcore.ConnectError(str(exc)) from exc
-        failure: Exception = httpcore.ConnectError(f"{host} has no address")
-        for address in addresses:  # the host's next address if one fails, as a connect by host name would
+        if len(addresses) == 1:
+            return await self._network.connect_tcp(addresses[0], port, timeout, local_address, socket_options)
+        return await self._first_to_connect(addresses, port, timeout, local_address, socket_options)
+
+    async def _first_to_connect(
+        self,
+        addresses: list[str],
+        port: int,
+        timeout: float | None,
+        local_address: str | None,
+        socket_options: Iterable[SocketOption] | None,
+    ) -> httpcore.AsyncNetworkStream:
+        """Happy eyeballs (RFC 8305), as a connect by host name does: each address in the resolver's order gets a
+        head start of 250 ms, or less if it fails sooner; the first connection wins. Trying them one by one would
+        let a host whose first address drops packets (broken IPv6) use up the whole fetch timeout."""
+        started = [anyio.Event() for _ in addresses]
+        failed = [anyio.Event() for _ in addresses]
+        connected: list[httpcore.AsyncNetworkStream] = []
+        failures: list[Exception] = []
+
+        async def attempt(index: int) -> None:
+            if index:
+                await started[index - 1].wait()
+                with anyio.move_on_after(_NEXT_ADDRESS_AFTER_S):
+                    await failed[index - 1].wait()
+            started[index].set()
             try:
-                return await self._network.connect_tcp(address, port, timeout, local_address, socket_options)
+                stream = await self._network.connect_tcp(addresses[index], port, timeout, local_address, socket_options)
             except (httpcore.ConnectError, httpcore.ConnectTimeout) as exc:
-                failure = exc
-        raise failure
+                failures.append(exc)
+                failed[index].set()
+                return
+            if connected:  # another address won meanwhile
+                with anyio.CancelScope(shield=True):
+                    await stream.aclose()
+                return
+            connected.append(stream)
+            race.cancel_scope.cancel()
+
+        async with anyio.create_task_group() as race:
+            for index in range(len(addresses)):
+                race.start_soon(attempt, index)
+        if connected:
+            return connected[0]
+        raise failures[0]
 
     async def connect_unix_socket(
-        self, path: str, timeout: float | None = None, socket_options: Any = None
+        self, path: str, timeout: float | None = None, socket_options: Iterable[SocketOption] | None = None
     ) -> httpcore.AsyncNetworkStream:
         raise httpcore.ConnectError("newsmon never connects to unix sockets")
 
@@ -216,7 +259,8 @@ class _GuardedTransport(httpx.AsyncHTTPTransport):
 
     def __init__(self, backend: httpcore.AsyncNetworkBackend, limits: httpx.Limits, tls: ssl.SSLContext) -> None:
         super().__init__(verify=tls, limits=limits, trust_env=False)
-        # httpx takes no network backend: the pool it just built is replaced by the same pool with ours.
+        # httpx accepts no network backend of its own, and a transport written from scratch would copy its request
+        # and error mapping: swapping the pool it built keeps everything else httpx's.
         self._pool = httpcore.AsyncConnectionPool(
             ssl_context=tls,
             max_connections=limits.max_connections,
@@ -387,6 +431,9 @@ class Fetcher:
                 detail = f"no complete answer within {timeout_s:g} s ({phase})"
                 return FetchResult(attempt(None, failure_text(FailureReason.TIMEOUT, detail)), current)
             except (httpx.TransportError, _DecodingFailed) as exc:
+                refused = _unsafe_cause(exc)
+                if refused is not None:  # the connection pool's own check refused the address
+                    return FetchResult(attempt(None, _refusal(refused)), current)
                 return FetchResult(attempt(None, failure_text(FailureReason.CONNECTION, _describe(exc))), current)
             if isinstance(result, str):  # a redirect target
                 seen.add(current)
@@ -485,21 +532,27 @@ class Fetcher:
             port = parts.port or (443 if parts.scheme == "https" else 80)
         except ValueError as exc:
             raise UnsafeURL(f"bad port in {url[:200]}") from exc
-        await self._checked_addresses(parts.hostname, port)
+        try:
+            # The host as httpx will hand it to the connection pool (IDNA-encoded): one key, so one lookup.
+            host = httpx.URL(url).raw_host.decode("ascii")
+        except (httpx.InvalidURL, UnicodeError) as exc:  # e.g. a label over 63 characters: never resolvable
+            raise HostUnresolvable(f"cannot resolve {parts.hostname[:100]}: {exc}") from exc
+        await self._checked_addresses(host, port)
 
     async def _checked_addresses(self, host: str, port: int) -> list[str]:
         """The host's addresses, resolved once per fetcher, each one allowed for this source (else UnsafeURL).
 
         The guard calls this before a request, and the connection pool again to connect: both see the same answer.
         """
-        key = (host.lower(), port)
+        key = (host.lower().rstrip("."), port)
         if key not in self._resolved:
             loop = asyncio.get_running_loop()
             try:
                 infos = await loop.getaddrinfo(host, port, type=0, proto=6)
             except (OSError, UnicodeError) as exc:  # UnicodeError: a label over 63 characters, never resolvable
                 raise HostUnresolvable(f"cannot resolve {host[:100]}: {exc}") from exc
-            self._resolved[key] = sorted({str(info[4][0]) for info in infos})
+            # The resolver's order is the preference order (RFC 6724): connections try the addresses in it.
+            self._resolved[key] = list(dict.fromkeys(str(info[4][0]) for info in infos))
         named = f"[{host}]" if ":" in host else host
         check_resolved_addresses(f"http://{named}/", self._resolved[key], self.allow_private)
         return self._resolved[key]
@@ -614,6 +667,15 @@ class _Inflater:
             data = self._z.unconsumed_tail
             if (not data and len(piece) < _PIECE_BYTES) or self._z.eof:
                 return
+
+
+def _unsafe_cause(exc: BaseException) -> UnsafeURL | None:
+    cause: BaseException | None = exc
+    while cause is not None:
+        if isinstance(cause, UnsafeURL):
+            return cause
+        cause = cause.__cause__
+    return None
 
 
 def _describe(exc: BaseException) -> str:

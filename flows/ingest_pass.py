@@ -44,7 +44,7 @@ class StageTimes:
     extract: float = 0.0
     classify: float = 0.0
     store: float = 0.0
-    worker_cpu: float = 0.0  # CPU seconds of the extraction workers, to set against the busy seconds
+    worker_cpu: float = 0.0  # not a stage: the workers' CPU seconds, for PassSummary.worker_cpu_s
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def add(self, stage: str, seconds: float) -> None:
@@ -52,8 +52,7 @@ class StageTimes:
             setattr(self, stage, getattr(self, stage) + seconds)
 
     def as_dict(self) -> dict[str, float]:
-        names = ("discover", "fetch", "extract", "classify", "store", "worker_cpu")
-        return {name: round(getattr(self, name), 3) for name in names}
+        return {k: round(getattr(self, k), 3) for k in ("discover", "fetch", "extract", "classify", "store")}
 
 
 @dataclass(slots=True)
@@ -100,8 +99,9 @@ class IngestPass:
 
     def finish(self, sources: list[SourceSummary]) -> PassSummary:
         summary = PassSummary(
-            self.run_id, self.started_at, datetime.now(UTC), sources, dict(self.new_per_tag), self.times.as_dict()
-        )
+            self.run_id, self.started_at, datetime.now(UTC), sources, dict(self.new_per_tag), self.times.as_dict(),
+            round(self.times.worker_cpu, 3),
+        )  # fmt: skip
         wh.finish_run(self.warehouse, summary)
         wh.publish_analyst_copy(self.warehouse, self.config.warehouse.analyst_path)
         return summary

@@ -73,6 +73,8 @@ def _ends_with_this_process() -> list[str]:
 def local_prefect_server(log_path: Path) -> Iterator[str]:
     """A `prefect server start` on a free loopback port, with its scheduler; yields its API URL.
 
+    Call it from the main thread: the kernel ends the server when the thread that started it ends, not the process.
+
     Its output goes to `log_path`: a pipe nobody reads would fill up over months and stall the server.
     """
     with socket.socket() as probe:

@@ -148,6 +148,7 @@ class PassSummary:
     sources: list[SourceSummary] = field(default_factory=list)
     new_per_tag: dict[str, int] = field(default_factory=dict)
     stage_seconds: dict[str, float] = field(default_factory=dict)  # busy time per stage, summed over workers
+    worker_cpu_s: float = 0.0  # CPU time of the extraction workers: set against busy time, it shows contention
 
     @property
     def articles_new(self) -> int:

@@ -239,11 +239,47 @@ class RebindingResolver(asyncio.SelectorEventLoop):
         self.lookups = 0
 
     async def getaddrinfo(self, host: Any, port: Any, *args: Any, **kwargs: Any) -> Any:
-        if host != "rebind.localhost":
+        if host not in ("rebind.localhost", b"rebind.localhost"):  # anyio asks with bytes
             return await super().getaddrinfo(host, port, *args, **kwargs)
         self.lookups += 1
         address = "127.0.0.2" if self.lookups == 1 else "0.0.0.0"
         return [(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP, "", (address, int(port)))]
+
+
+class TwoAddresses(asyncio.SelectorEventLoop):
+    """An event loop whose DNS gives `two.localhost` two addresses, in this order."""
+
+    def __init__(self, first: str, second: str) -> None:
+        super().__init__()
+        self.answer = (first, second)
+
+    async def getaddrinfo(self, host: Any, port: Any, *args: Any, **kwargs: Any) -> Any:
+        if host not in ("two.localhost", b"two.localhost"):
+            return await super().getaddrinfo(host, port, *args, **kwargs)
+        return [(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP, "", (a, int(port))) for a in self.answer]
+
+
+def test_a_host_whose_first_address_never_answers_is_reached_at_its_second() -> None:
+    # Broken IPv6 is the usual case. A listening socket with a full backlog drops every further SYN: silence, not
+    # a refusal. The fetch must not spend its timeout there, as a connect by host name would not.
+    with socket.socket() as silent, SampleSite(host="127.0.0.6") as site:
+        port = int(site.base_url.rsplit(":", 1)[1])
+        silent.bind(("127.0.0.5", port))
+        silent.listen(0)
+        with socket.create_connection(("127.0.0.5", port)):  # fills the backlog
+            settings = FetchConfig(fetch_timeout_s=5.0, retry_attempts=1, retry_backoff_s=0.0)
+
+            url = f"http://two.localhost:{port}/articles/en/kocho-site-exhumation.html"
+
+            async def fetch() -> FetchResult:
+                async with Fetcher(settings, allow_private=True, sleep=RecordedSleep()) as fetcher:
+                    return await fetcher.fetch(url, "s")
+
+            with asyncio.Runner(loop_factory=lambda: TwoAddresses("127.0.0.5", "127.0.0.6")) as runner:
+                result = runner.run(fetch())
+
+    assert result.ok, result.attempt.error
+    assert [r.path for r in site.requests] == ["/robots.txt", "/articles/en/kocho-site-exhumation.html"]
 
 
 def test_connections_go_to_the_checked_address_whatever_dns_answers_later() -> None:
@@ -263,10 +299,10 @@ def test_connections_go_to_the_checked_address_whatever_dns_answers_later() -> N
             with asyncio.Runner(loop_factory=lambda: resolver) as runner:
                 result = runner.run(fetch())
 
-    assert result.ok, result.attempt.error
-    assert resolver.lookups == 1
-    assert [r.path for r in checked.requests] == ["/robots.txt", "/articles/en/kocho-site-exhumation.html"]
     assert elsewhere.requests == []
+    assert result.ok, result.attempt.error
+    assert [r.path for r in checked.requests] == ["/robots.txt", "/articles/en/kocho-site-exhumation.html"]
+    assert resolver.lookups == 1
 
 
 def test_https_certificate_is_checked_against_the_host_name_not_the_address(tmp_path: Path) -> None:
