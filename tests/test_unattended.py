@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import select
 import signal
 import subprocess
 import sys
@@ -283,61 +282,3 @@ def test_a_killed_extraction_worker_costs_only_the_pages_it_held(slow_site: Samp
     assert run_newsmon("run", "--config", config).exit_code == 0
     assert query(config, "SELECT count(*) AS n FROM articles")[0]["n"] == ARTICLES, "the next pass retries them"
 
-
-def _process_gone(pid: int) -> bool:
-    try:
-        status = Path(f"/proc/{pid}/status").read_text()
-    except FileNotFoundError:
-        return True
-    return "\nState:\tZ" in status  # ended, waiting for a parent to collect it
-
-
-@pytest.mark.skipif(sys.platform != "linux", reason="the server is tied to its parent with Linux's PR_SET_PDEATHSIG")
-def test_serve_killed_with_sigkill_takes_its_prefect_server_with_it(tmp_path: Path) -> None:
-    import httpx
-
-    script = textwrap.dedent(
-        """
-        import sys, time
-        from pathlib import Path
-        from flows.serve import local_prefect_server
-        with local_prefect_server(Path(sys.argv[1])) as api_url:
-            print(api_url, flush=True)
-            time.sleep(600)
-        """
-    )
-    env = {k: v for k, v in os.environ.items() if k != "PREFECT_API_URL"}
-    env["PREFECT_HOME"] = str(tmp_path / "prefect-home")
-    serve = subprocess.Popen(
-        [sys.executable, "-c", script, str(tmp_path / "prefect-server.log")],
-        stdout=subprocess.PIPE, text=True, env=env, cwd=Path(__file__).parents[1],
-    )  # fmt: skip
-    try:
-        assert serve.stdout is not None
-        ready, _, _ = select.select([serve.stdout], [], [], 120)  # a hung start-up fails the test, not the suite
-        api_url = serve.stdout.readline().strip() if ready else ""
-        assert api_url.startswith("http://127.0.0.1:"), (tmp_path / "prefect-server.log").read_text()[-2000:]
-        children = [
-            int(entry.name)
-            for entry in Path("/proc").iterdir()
-            if entry.name.isdigit() and f"\nPPid:\t{serve.pid}\n" in _read_status(entry)
-        ]
-        assert len(children) == 1
-        assert httpx.get(f"{api_url}/health", timeout=5).status_code == 200
-    finally:
-        serve.kill()
-        serve.wait()
-
-    deadline = time.monotonic() + 30
-    while not _process_gone(children[0]) and time.monotonic() < deadline:
-        time.sleep(0.2)
-    assert _process_gone(children[0])
-    with pytest.raises(httpx.TransportError):
-        httpx.get(f"{api_url}/health", timeout=2)
-
-
-def _read_status(entry: Path) -> str:
-    try:
-        return (entry / "status").read_text()
-    except OSError:
-        return ""
