@@ -11,6 +11,7 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -29,6 +30,7 @@ from newsmon.errors import NewsmonError
 
 log = logging.getLogger(__name__)
 SERVER_START_TIMEOUT_S = 90.0
+EXIT_GRACE_S = 10.0
 
 
 def deployments(config: Config) -> list[Any]:
@@ -42,12 +44,29 @@ def deployments(config: Config) -> list[Any]:
 
 
 def serve_deployments(config: Config) -> None:
-    if os.environ.get("PREFECT_API_URL"):
-        serve(*deployments(config))
-        return
-    log_path = config.warehouse.path.with_name("prefect-server.log")
-    with local_prefect_server(log_path) as api_url, temporary_settings(updates={PREFECT_API_URL: api_url}):
-        serve(*deployments(config))
+    try:
+        if os.environ.get("PREFECT_API_URL"):
+            serve(*deployments(config))
+            return
+        log_path = config.warehouse.path.with_name("prefect-server.log")
+        with local_prefect_server(log_path) as api_url, temporary_settings(updates={PREFECT_API_URL: api_url}):
+            serve(*deployments(config))
+    finally:
+        _end_even_if_a_thread_lingers()
+
+
+def _end_even_if_a_thread_lingers() -> None:
+    """Once serving has stopped, the process ends within EXIT_GRACE_S, even if a thread never does.
+
+    Seen once, not reproduced since: after SIGTERM, serve returned, and the interpreter waited forever at exit for
+    a non-daemon "AnyIO worker thread" left by Prefect's runner. A service manager would have had to SIGKILL it.
+    """
+
+    def exit_late() -> None:
+        time.sleep(EXIT_GRACE_S)
+        os._exit(1)
+
+    threading.Thread(target=exit_late, name="exit-watchdog", daemon=True).start()
 
 
 # Run before the server's own code: the kernel sends it SIGTERM when this process dies, even by SIGKILL, when the

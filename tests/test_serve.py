@@ -120,6 +120,24 @@ def test_serve_schedules_the_cron_runs_a_pass_and_leaves_nothing_behind_when_kil
         httpx.get(f"{api}/health", timeout=2)
 
 
+def test_serve_stopped_with_sigterm_pauses_its_deployments_and_exits(news_site: SampleSite, tmp_path: Path) -> None:
+    # What `docker stop` and systemd send: the process must end by itself, its Prefect server with it.
+    config = write_config(tmp_path, all_sample_sources(news_site))
+    with serving(config, tmp_path / "prefect-home") as serve:
+        api = serve.api_url()
+        server = _children(serve.process.pid)
+        # Once the runner polls for work it handles SIGTERM; before that, the signal's default ends the process.
+        assert wait_for(lambda: any("get_scheduled_flow_runs" in line for line in serve.lines), 60)
+        serve.process.terminate()
+        exit_code = serve.process.wait(timeout=30)
+
+    assert exit_code == 0, "\n".join(serve.lines[-30:])
+    assert any("All deployments have been paused" in line for line in serve.lines)
+    assert len(server) == 1 and wait_for(lambda: _gone(server[0]), 30)
+    with pytest.raises(httpx.TransportError):
+        httpx.get(f"{api}/health", timeout=2)
+
+
 def _get(url: str) -> Any:
     response = httpx.get(url, timeout=10)
     return response.json() if response.status_code == 200 else None
