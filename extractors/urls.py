@@ -8,14 +8,21 @@ import hashlib
 import ipaddress
 import posixpath
 import re
-from urllib.parse import urljoin, urlsplit, urlunsplit
+from urllib.parse import parse_qs, urlencode, urljoin, urlsplit, urlunsplit
 
 from courlan import normalize_url
 
-# Beyond courlan's list (utm_*, fbclid, gclid …): parameters news sites add for their own tracking.
-_EXTRA_TRACKING = re.compile(
-    r"^(utm_.*|mc_[ce]id|ocid|cmpid|ito|at_.*|__twitter_impression|_ga|ref|ref_src|share)$", re.I
+# Parameters that say only how a reader arrived, matched by whole name: the ad and analytics ones of the ClearURLs
+# and Firefox query-stripping lists, and those news sites add themselves. courlan's own filter matches substrings
+# (`cid`, `source`, `session` …) and so dropped identifiers too, merging different articles into one URL.
+_TRACKING = re.compile(
+    r"(utm|mtm|pk|at|itm|stm|wt)[_.].*|_hs(enc|mi)|fbclid|gclid|gclsrc|dclid|msclkid|yclid|twclid|igshid|"
+    r"mc_cid|mc_eid|_ga|_gl|ocid|cmpid|cmp|ncid|smid|icid|s_cid|xtor|ito|guccounter|guce_referrer(_sig)?|"
+    r"ref_src|ref_url|__twitter_impression|soc_src|soc_trk|fb_action_ids|fb_action_types|fb_source|spm",
+    re.IGNORECASE,
 )
+# Trackers when they carry a word (?ref=rss, ?source=twitter), identifiers when they carry a number (?ref=20251).
+_TRACKING_UNLESS_NUMBER = frozenset({"ref", "source", "share", "src"})
 
 
 class UnsafeURL(ValueError):
@@ -35,18 +42,36 @@ def canonical_url(url: str, base: str | None = None) -> str:
     if not parts.hostname:
         raise UnsafeURL(f"no host in URL: {absolute[:200]}")
     try:
-        normalised = normalize_url(absolute)
+        normalised = normalize_url(parts._replace(query="", fragment=""))  # case, default port, punycode, path
     except (ValueError, AttributeError) as exc:  # courlan raises on some malformed ports and IPv6 literals
         raise UnsafeURL(f"malformed URL: {absolute[:200]}") from exc
-    parts = urlsplit(normalised)
-    path = parts.path or "/"
+    normal = urlsplit(normalised)
+    path = normal.path or "/"
     if "/." in path:
         trailing = path.endswith("/")
         path = posixpath.normpath(path)
         path = path + "/" if trailing and not path.endswith("/") else path
         path = "/" + path.lstrip("/")
-    query = "&".join(p for p in parts.query.split("&") if p and not _EXTRA_TRACKING.match(p.split("=", 1)[0]))
-    return urlunsplit((parts.scheme, parts.netloc, path, query, ""))
+    return urlunsplit((normal.scheme, normal.netloc, path, _canonical_query(parts.query), ""))
+
+
+def _canonical_query(query: str) -> str:
+    """The query without tracking parameters, sorted by name, encoded as courlan encoded it before (so canonical
+    URLs, and with them article ids, stay what earlier releases stored)."""
+    if not query:
+        return ""
+    kept = {
+        name: values
+        for name, values in sorted(parse_qs(query).items())
+        if not _is_tracking(name.lower(), values)
+    }
+    return urlencode(kept, doseq=True)
+
+
+def _is_tracking(name: str, values: list[str]) -> bool:
+    if name in _TRACKING_UNLESS_NUMBER:
+        return not all(v.isdigit() for v in values)
+    return _TRACKING.fullmatch(name) is not None
 
 
 def article_id_for(url: str) -> str:

@@ -32,6 +32,26 @@ def test_canonical_url_gives_one_url_per_article(url: str, canonical: str) -> No
     assert canonical_url(url) == canonical
 
 
+@pytest.mark.parametrize(
+    "url",
+    [
+        pytest.param("https://localhost/article.php?cid=123", id="cid"),
+        pytest.param("https://localhost/news.aspx?id=3&source=7", id="numeric-source"),
+        pytest.param("https://localhost/view?ref=20251", id="numeric-ref"),
+        pytest.param("https://localhost/show?share=991", id="numeric-share"),
+        pytest.param("https://localhost/a?eid=2&session=5&uid=3", id="ids-a-substring-filter-would-drop"),
+    ],
+)
+def test_parameters_that_identify_the_article_are_kept(url: str) -> None:
+    # Dropping one would merge different articles into one URL: all but the first would be lost.
+    assert canonical_url(url) == url
+
+
+def test_tracking_parameters_of_news_sites_are_dropped() -> None:
+    url = "https://localhost/a?CMP=x&ncid=rss&smid=tw&WT.mc_id=3&icid=4&guccounter=1&_hsenc=p&source=rss&id=9"
+    assert canonical_url(url) == "https://localhost/a?id=9"
+
+
 def test_relative_links_resolve_against_the_feed() -> None:
     assert (
         canonical_url("../b-c-d.html", base="https://localhost/x/y/a.html")
