@@ -381,19 +381,23 @@ async def discover_feed_items(source: SourceConfig, fetcher: Fetcher, validators
         elif source.kind is SourceKind.PAGE:
             discovery.items = parse_section_page(result.text(), source.name, result.final_url)
         else:
-            discovery.items = await _walk_sitemaps(result.body, result.final_url, source, fetcher, discovery)
+            discovery.items, is_index = await _walk_sitemaps(result.body, result.final_url, source, fetcher, discovery)
     except FeedInvalid as exc:
         discovery.attempts[-1] = _as_failure(result.attempt, FailureReason.FEED_INVALID, str(exc))
         return discovery
-    discovery.validators = result.validators
+    # A sitemap index stays the same while its children gain articles: a 304 for it says nothing about them,
+    # so an index is read whole every pass (its children, bounded by MAX_SITEMAP_FETCHES, with it).
+    discovery.validators = None if source.kind is SourceKind.SITEMAP and is_index else result.validators
     discovery.items = list(_unique(discovery.items))
     return discovery
 
 
 async def _walk_sitemaps(
     body: bytes, url: str, source: SourceConfig, fetcher: Fetcher, discovery: Discovery
-) -> list[FeedItem]:
+) -> tuple[list[FeedItem], bool]:
     """Walk a sitemap index breadth first, parsing each body as it arrives so only URL lists are kept.
+
+    Returns the items and whether `body` was an index (it named child sitemaps).
 
     Bounded three ways: depth (MAX_SITEMAP_DEPTH), the item cap, and MAX_SITEMAP_FETCHES child requests,
     so a hostile index of empty sitemaps cannot make a pass fetch forever.
@@ -427,7 +431,7 @@ async def _walk_sitemaps(
         items.extend(content.items)
         if depth < defaults.MAX_SITEMAP_DEPTH:
             queue.extend((grandchild, result.final_url, depth + 1) for grandchild in content.child_sitemaps)
-    return items
+    return items, bool(root.child_sitemaps)
 
 
 def _as_failure(attempt: FetchAttempt, reason: FailureReason, detail: str) -> FetchAttempt:

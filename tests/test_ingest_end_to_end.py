@@ -100,6 +100,24 @@ def test_second_pass_refetches_nothing(ingested: Path, news_site: SampleSite) ->
     assert query(ingested, "SELECT articles_new FROM runs ORDER BY run_id DESC LIMIT 1") == [{"articles_new": 0}]
 
 
+def test_new_article_in_a_child_sitemap_is_found_though_the_index_is_unchanged(
+    news_site: SampleSite, tmp_path: Path
+) -> None:
+    config = write_config(tmp_path, [source_entry("sitemap", news_site.url("/sitemap_index.xml"), kind="sitemap")])
+    news = news_site.render("/sitemaps/news.xml") or b""
+    kocho = b"/articles/en/kocho-site-exhumation.html"
+    start = news.index(b"<url>", news.index(b"<urlset"))
+    end = news.index(b"</url>", news.index(kocho)) + len(b"</url>")
+    earlier_news = news[:start] + news[end:]  # the news sitemap before the Kocho story was published
+    news_site.routes["/sitemaps/news.xml"] = lambda h: h.send_body(200, earlier_news, "application/xml")
+    assert run_newsmon("run", "--config", config).exit_code == 0
+    assert query(config, "SELECT count(*) AS n FROM articles WHERE url LIKE '%kocho%'") == [{"n": 0}]
+
+    news_site.routes["/sitemaps/news.xml"] = lambda h: h.send_body(200, news, "application/xml")
+    assert run_newsmon("run", "--config", config).exit_code == 0
+    assert query(config, "SELECT count(*) AS n FROM articles WHERE url LIKE '%kocho%'") == [{"n": 1}]
+
+
 def test_run_summary_lists_sources_and_tags(news_site: SampleSite, tmp_path: Path) -> None:
     config = write_config(tmp_path, [source_entry("arabic", news_site.url("/feeds/arabic.atom"), lang="ar")])
     result = run_newsmon("run", "--config", config)
