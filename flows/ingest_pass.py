@@ -75,6 +75,7 @@ class IngestPass:
         self.new_per_tag: Counter[str] = Counter()
         self.alert_candidates: list[AlertCandidate] = []
         self.hosts = PerHostState()  # robots.txt and per-host limits, whichever sources share a host
+        self._claimed: set[str] = set()  # article URLs a source of this pass has taken
         self._lock = threading.Lock()
 
     @classmethod
@@ -106,6 +107,14 @@ class IngestPass:
         wh.publish_analyst_copy(self.warehouse, self.config.warehouse.analyst_path)
         return summary
 
+    def claim(self, items: list[FeedItem]) -> list[FeedItem]:
+        """The items no other source of this pass has taken. A story listed by three feeds is fetched once, and
+        stored as found by the source whose discovery listed it first."""
+        with self._lock:
+            unclaimed = [item for item in items if item.url not in self._claimed]
+            self._claimed.update(item.url for item in unclaimed)
+        return unclaimed
+
     def note_stored(self, stored: list[TaggedArticle]) -> None:
         threshold = self.config.digest.alert_threshold
         with self._lock:
@@ -136,13 +145,14 @@ def discover_source(ingest_pass: IngestPass, source: SourceConfig) -> Discovery:
 
 
 def unseen_items(ingest_pass: IngestPass, source: SourceConfig, items: list[FeedItem]) -> list[FeedItem]:
-    """Discovered items not stored yet, plus earlier pages of this source that failed for a passing reason."""
+    """Discovered items not stored yet, plus earlier pages of this source that failed for a passing reason, less
+    those another source of the pass has already taken."""
     known = wh.known_urls(ingest_pass.warehouse, (i.url for i in items))
     fresh = [i for i in items if i.url not in known]
     since = datetime.now(UTC) - timedelta(days=defaults.RETRY_FAILED_FOR_DAYS)
     listed = {i.url for i in fresh}
     retries = wh.urls_to_retry(ingest_pass.warehouse, source.name, since, defaults.RETRY_FAILED_MAX_ATTEMPTS)
-    return fresh + [FeedItem(source.name, url) for url in retries if url not in listed]
+    return ingest_pass.claim(fresh + [FeedItem(source.name, url) for url in retries if url not in listed])
 
 
 def fetch_extract_store(ingest_pass: IngestPass, source: SourceConfig, items: list[FeedItem]) -> SourceSummary:

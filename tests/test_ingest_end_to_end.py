@@ -90,6 +90,13 @@ def test_every_tag_row_has_score_evidence_and_version(ingested: Path) -> None:
         assert row["classifier_version"].startswith("rules-")
 
 
+def test_a_story_listed_by_several_sources_is_fetched_once(ingested: Path, news_site: SampleSite) -> None:
+    fetched = [r.path.split("?")[0] for r in news_site.requests if r.path.startswith("/articles/")]
+    assert sorted(fetched) == sorted(set(fetched))
+    # Listed by the world feed and the Iraq section page, among others:
+    assert fetched.count("/articles/en/sinjar-convoy-families.html") == 1
+
+
 def test_second_pass_refetches_nothing(ingested: Path, news_site: SampleSite) -> None:
     news_site.requests.clear()
     result = run_newsmon("run", "--config", ingested)
