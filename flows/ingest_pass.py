@@ -84,6 +84,7 @@ class IngestPass:
         # The workers load the classifier too; loading it here first turns a bad rules_dir into a ConfigError
         # before any source is contacted, instead of a broken worker pool mid-pass.
         load_classifier(config.classifier)
+        wh.check_writable(config.warehouse.path, config.warehouse.analyst_path)
         with pass_lock(config.warehouse.path, wait_s=wait_s):
             warehouse = wh.open_warehouse(config.warehouse.path)
             try:

@@ -141,8 +141,10 @@ def run(config_path: Path | None, wait_s: float) -> None:
     config = _load(config_path)
     from classifiers import load_classifier
     from newsmon.passlock import pass_lock
+    from warehouse import check_writable
 
     load_classifier(config.classifier)  # a bad rules_dir fails here, before Prefect starts or a source is contacted
+    check_writable(config.warehouse.path, config.warehouse.analyst_path)
     if wait_s == 0:
         with pass_lock(config.warehouse.path):  # fail fast and quietly; the flow takes the lock again for real
             pass

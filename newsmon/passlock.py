@@ -10,7 +10,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
-from newsmon.errors import PassAlreadyRunning
+from newsmon.errors import PassAlreadyRunning, WarehouseError
 
 
 @contextmanager
@@ -20,8 +20,12 @@ def pass_lock(warehouse_path: Path, wait_s: float = 0.0) -> Iterator[None]:
     The kernel drops the lock if the process dies, so a crash never wedges it.
     """
     lock_path = warehouse_path.with_name(warehouse_path.name + ".lock")
-    lock_path.parent.mkdir(parents=True, exist_ok=True)
-    handle = open(lock_path, "a+")  # noqa: SIM115 - held for the whole pass
+    try:
+        lock_path.parent.mkdir(parents=True, exist_ok=True)
+        handle = open(lock_path, "a+")  # noqa: SIM115 - held for the whole pass
+    except OSError as exc:
+        detail = exc.strerror or str(exc)
+        raise WarehouseError(f"{lock_path}: cannot create the pass lock beside the warehouse: {detail}") from exc
     deadline = time.monotonic() + wait_s
     try:
         while True:

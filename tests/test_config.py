@@ -240,3 +240,27 @@ def test_every_command_refuses_a_bad_config_before_contacting_a_source(
     assert f"Error: {config}: [fetch] unknown key 'timeout'." in result.stderr
     assert news_site.requests == []
     assert not (tmp_path / "data").exists()
+
+
+@pytest.mark.parametrize(
+    "warehouse, message",
+    [
+        pytest.param('path = "afile/w.duckdb"', "afile: cannot create the warehouse's folder", id="folder-is-a-file"),
+        pytest.param('path = "data"', "data: the warehouse path is a folder", id="path-is-a-folder"),
+        pytest.param(
+            'path = "w.duckdb"\nanalyst_path = "afile/a.duckdb"',
+            "afile: cannot create the analyst copy's folder",
+            id="analyst-folder-is-a-file",
+        ),
+    ],
+)
+def test_unwritable_warehouse_stops_run_before_the_pass_with_the_reason(
+    tmp_path: Path, warehouse: str, message: str
+) -> None:
+    (tmp_path / "afile").write_text("not a folder")
+    (tmp_path / "data").mkdir()
+    config = _config(tmp_path, f"[warehouse]\n{warehouse}\n")
+    result = run_newsmon("run", "--config", config)
+    assert result.exit_code == 1
+    assert result.stderr.startswith("Error: ") and message in result.stderr
+    assert "Traceback" not in result.output

@@ -1,6 +1,6 @@
 """The DuckDB warehouse: connection, migrations, writes and reads. All of newsmon's SQL lives in this package."""
 
-from warehouse.connect import Warehouse, apply_migrations, open_warehouse, publish_analyst_copy
+from warehouse.connect import Warehouse, apply_migrations, check_writable, open_warehouse, publish_analyst_copy
 from warehouse.digests import (
     FailingSource,
     NotificationRecord,
@@ -57,6 +57,7 @@ __all__ = [
     "Rows",
     "Warehouse",
     "apply_migrations",
+    "check_writable",
     "current_labels",
     "finish_run",
     "iter_articles_for_retag",

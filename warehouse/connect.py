@@ -97,6 +97,20 @@ def insert_rows(
     )
 
 
+def check_writable(path: Path, analyst_path: Path) -> None:
+    """Fail before a pass contacts anyone, with the reason, if the warehouse or its analyst copy cannot be written:
+    finding out after the pass would cost its work, or leave analysts a stale copy."""
+    for target, role in ((path, "warehouse"), (analyst_path, "analyst copy")):
+        if target.is_dir():
+            raise WarehouseError(f"{target}: the {role} path is a folder; name a file in it, such as newsmon.duckdb")
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise WarehouseError(f"{target.parent}: cannot create the {role}'s folder: {exc.strerror or exc}") from exc
+        if not os.access(target.parent, os.W_OK | os.X_OK):
+            raise WarehouseError(f"{target.parent}: the {role}'s folder is not writable by this user")
+
+
 def open_warehouse(path: Path, *, read_only: bool = False, migrate: bool = True) -> Warehouse:
     """Open (creating if needed) the warehouse at `path` and bring its schema up to date."""
     if read_only and not path.exists():
@@ -165,6 +179,16 @@ def publish_analyst_copy(warehouse: Warehouse, analyst_path: Path) -> Path:
     A session holding the old copy open keeps reading the old file (its inode lives on); new sessions see
     the new one. Analysts never open the live file, so they never block a pass.
     """
+    try:
+        return _publish(warehouse, analyst_path)
+    except (OSError, duckdb.Error) as exc:
+        raise WarehouseError(
+            f"{analyst_path}: cannot publish the analyst copy ({exc}); "
+            f"this pass's articles are stored in {warehouse.path}, and the next pass publishes them"
+        ) from exc
+
+
+def _publish(warehouse: Warehouse, analyst_path: Path) -> Path:
     analyst_path.parent.mkdir(parents=True, exist_ok=True)
     temporary = analyst_path.with_name(f".{analyst_path.name}.{os.getpid()}.tmp")
     for leftover in (temporary, temporary.with_name(temporary.name + ".wal")):
