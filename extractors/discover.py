@@ -235,13 +235,18 @@ def _first_date(texts: dict[str, str], names: tuple[str, ...]) -> datetime | Non
 
 def parse_feed_date(value: str) -> datetime | None:
     """A feed's date as UTC: RFC 822 (RSS), ISO 8601 (Atom, dc:date), then feedparser's many lenient formats."""
+    return parse_rfc822_date(value) or parse_iso_datetime(value) or _utc(feedparser_dates._parse_date(value))
+
+
+def parse_rfc822_date(value: str | None) -> datetime | None:
+    """An RFC 822 date (`Wed, 08 Oct 2025 11:00:00 +0300`) as UTC; no zone means UTC."""
+    if not value:
+        return None
     try:
         parsed = parsedate_to_datetime(value)
     except (TypeError, ValueError, IndexError):
-        parsed = None
-    if parsed is not None:
-        return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
-    return parse_iso_datetime(value) or _utc(feedparser_dates._parse_date(value))
+        return None
+    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
 
 
 def _first_alternate(entry: Any) -> str | None:

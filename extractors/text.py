@@ -23,7 +23,7 @@ from lxml import etree
 from lxml import html as lxml_html
 from trafilatura.settings import Document
 
-from extractors.discover import parse_iso_datetime
+from extractors.discover import parse_iso_datetime, parse_rfc822_date
 from extractors.urls import UnsafeURL, article_id_for, canonical_url, host_of
 from newsmon import defaults
 from newsmon.records import Article, ExtractionFailure, FailureReason, FetchedPage
@@ -100,7 +100,7 @@ def read_page_metadata(document: lxml_html.HtmlElement) -> PageMetadata:
         if not key or not content:
             continue
         if published is None and key in _PUBLISHED_META:
-            published = parse_iso_datetime(content)
+            published = _page_date(content)
         elif title is None and key in _TITLE_META:
             title = content
         elif author is None and key in _AUTHOR_META and not content.startswith(("http://", "https://")):
@@ -112,10 +112,7 @@ def read_page_metadata(document: lxml_html.HtmlElement) -> PageMetadata:
     author = author or ld_author
     title = title or ld_headline
     if published is None:
-        for node in document.iter("time"):
-            published = parse_iso_datetime(node.get("datetime"))
-            if published:
-                break
+        published = _publication_time_element(document)
     for heading in document.iter("h1"):
         text = " ".join(heading.text_content().split())
         if text:
@@ -130,6 +127,23 @@ def read_page_metadata(document: lxml_html.HtmlElement) -> PageMetadata:
             if title.endswith(separator + site_name):
                 title = title[: -len(separator + site_name)]
     return PageMetadata(canonical, published, title, author)
+
+
+def _page_date(value: str | None) -> datetime | None:
+    """ISO 8601, as the metadata standards ask, or RFC 822, which some sites write in their meta tags."""
+    return parse_iso_datetime(value) or parse_rfc822_date(value)
+
+
+def _publication_time_element(document: lxml_html.HtmlElement) -> datetime | None:
+    """A <time> marked as the publication date, else the first dated <time> inside the article. Any other <time>
+    is as likely a clock in the header or a date in the most-read rail: the feed's date is better than those."""
+    marked = document.xpath("//time[@itemprop='datePublished' or @pubdate]")
+    in_article = document.xpath("(//article)[1]//time[@datetime]")
+    for node in (*marked, *in_article):
+        published = _page_date(node.get("datetime"))
+        if published:
+            return published
+    return None
 
 
 def _json_ld(document: lxml_html.HtmlElement) -> tuple[datetime | None, str | None, str | None]:
@@ -149,7 +163,7 @@ def _json_ld(document: lxml_html.HtmlElement) -> tuple[datetime | None, str | No
                 continue
             published = node.get("datePublished")
             return (
-                parse_iso_datetime(published) if isinstance(published, str) else None,
+                _page_date(published) if isinstance(published, str) else None,
                 _json_ld_author(node.get("author")),
                 node["headline"].strip() if isinstance(node.get("headline"), str) else None,
             )
