@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 import feedparser
 import feedparser.datetimes as feedparser_dates  # its lenient date parser, for dates RFC 822 and ISO miss
@@ -33,6 +33,12 @@ _NAV_PATH = re.compile(
 )
 # An article's last path segment: a slug of three or more words, a long numeric id, or a page under a folder.
 _ARTICLE_SLUG = re.compile(r"([\w%]+-[\w%]+-[\w%]+|\d{5,})", re.I)
+_DATED_PATH = re.compile(r"/(19|20)\d\d/(0?[1-9]|1[0-2])(/(0?[1-9]|[12]\d|3[01]))?/[^/]+")  # /2025/11/03/slug
+_YEAR = re.compile(r"(19|20)\d\d")
+_ID_PARAMS = frozenset(
+    {"id", "p", "aid", "nid", "sid", "story", "storyid", "story_id", "article", "articleid", "article_id", "newsid",
+     "news_id", "itemid", "contentid"}
+)  # fmt: skip
 _CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # from broken feeds; no title needs them
 
 
@@ -349,7 +355,8 @@ def parse_section_page(
             continue
         if item.url in items:
             continue
-        if not _looks_like_article(urlsplit(item.url).path):
+        parts = urlsplit(item.url)
+        if not _looks_like_article(parts.path, parts.query):
             continue
         items[item.url] = item
         if len(items) >= max_links:
@@ -357,12 +364,21 @@ def parse_section_page(
     return list(items.values())
 
 
-def _looks_like_article(path: str) -> bool:
+def _looks_like_article(path: str, query: str = "") -> bool:
+    """Section pages link to articles in several shapes: a slug of three words or more (/kocho-site-exhumation.html,
+    with or without a trailing slash), a dated path (/2025/11/03/any-slug), a numeric id (/ar/news/4521,
+    article.php?id=4521), a page under a folder. Anything else is taken for navigation."""
     segments = [s for s in path.split("/") if s]
-    if not segments or _NAV_PATH.search(path) or path.endswith("/"):
+    if not segments or _NAV_PATH.search(path):
         return False
     last = segments[-1]
-    return bool(_ARTICLE_SLUG.search(last)) or (len(segments) >= 2 and last.endswith((".html", ".htm", ".shtml")))
+    if _ARTICLE_SLUG.search(last) or _DATED_PATH.search(path):
+        return True
+    if len(segments) >= 2 and last.endswith((".html", ".htm", ".shtml")):
+        return True
+    if len(segments) >= 2 and last.isdigit() and len(last) >= 3 and not _YEAR.fullmatch(last):
+        return True
+    return any(name.lower() in _ID_PARAMS and value.isdigit() for name, value in parse_qsl(query))
 
 
 async def discover_feed_items(source: SourceConfig, fetcher: Fetcher, validators: Validators | None) -> Discovery:

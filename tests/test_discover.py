@@ -210,6 +210,38 @@ def test_section_page_yields_same_site_article_links_once_in_page_order() -> Non
     ]
 
 
+@pytest.mark.parametrize(
+    "href",
+    [
+        pytest.param("/2025/11/families-return-to-sinjar-villages/", id="wordpress-trailing-slash"),
+        pytest.param("/2025/11/03/%D8%B9%D9%88%D8%AF%D8%A9", id="dated-one-arabic-word"),
+        pytest.param("/ar/news/4521", id="numeric-id"),
+        pytest.param("/news/article.php?id=4521", id="id-parameter"),
+        pytest.param("/articles/en/basra-export-figures.html", id="slug-html"),
+    ],
+)
+def test_section_page_follows_each_common_article_url_shape(href: str) -> None:
+    html = f'<html><body><a href="{href}">A story</a></body></html>'
+    assert [i.url for i in parse_section_page(html, "s", BASE + "/sections/iraq.html")] == [BASE + href]
+
+
+@pytest.mark.parametrize(
+    "href",
+    [
+        pytest.param("/", id="home"),
+        pytest.param("/world/", id="section"),
+        pytest.param("/category/middle-east-and-africa/", id="category"),
+        pytest.param("/news/2025", id="year-archive"),
+        pytest.param("/2025/11", id="month-archive"),
+        pytest.param("/page/2", id="pagination"),
+        pytest.param("/search?q=mosul", id="search"),
+    ],
+)
+def test_section_page_skips_navigation(href: str) -> None:
+    html = f'<html><body><a href="{href}">Navigation</a></body></html>'
+    assert parse_section_page(html, "s", BASE + "/sections/iraq.html") == []
+
+
 def test_section_page_link_cap() -> None:
     html = "".join(f'<a href="/articles/en/story-number-{n}.html">x</a>' for n in range(100))
     assert len(parse_section_page(html, "s", BASE, max_links=7)) == 7
