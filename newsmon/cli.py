@@ -170,7 +170,8 @@ def serve(config_path: Path | None) -> None:
 
 @cli.command(context_settings=CONTEXT)
 @config_option
-@click.option("--weeks", default=12, show_default=True, help="How many weeks back, this one included.")
+@click.option("--weeks", default=12, show_default=True, type=click.IntRange(min=1),
+              help="How many weeks back, this one included.")  # fmt: skip
 @output_options
 def trends(config_path: Path | None, weeks: int, as_json: bool) -> None:
     """Weekly article counts per tag, from the analyst copy.

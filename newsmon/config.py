@@ -252,6 +252,8 @@ class _Reader:
             self.only_keys(entry, label + ":", {"name", "url", "kind", "lang"})
             if not isinstance(name, str) or not name.strip():
                 raise self.fail(f"{label}: name is missing. Every source needs a unique name.")
+            if name != name.strip():
+                raise self.fail(f"{label}: name has spaces at its start or end; SQL on `source` would miss it.")
             if name in seen:
                 raise self.fail(f'{label}: name "{name}" is used by an earlier source. Source names must be unique.')
             seen.add(name)

@@ -35,6 +35,11 @@ def _no_config_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
             id="malformed-toml",
         ),
         pytest.param(
+            '[[sources]]\nname = "tigris-ar "\nurl = "https://localhost/ar.rss"\n',
+            '[[sources]] "tigris-ar ": name has spaces at its start or end',
+            id="name-with-trailing-space",
+        ),
+        pytest.param(
             '[[sources]]\nname = "tigris-ar"\nurl = "https://localhost/ar.rss"\nkind = "rss"\n',
             """[[sources]] "tigris-ar": kind = "rss" is not a source kind. Use one of: feed, sitemap, page. """
             'RSS, Atom and JSON Feed are all kind = "feed".',
