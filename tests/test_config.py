@@ -269,3 +269,10 @@ def test_unwritable_warehouse_stops_run_before_the_pass_with_the_reason(
     assert result.exit_code == 1
     assert result.stderr.startswith("Error: ") and message in result.stderr
     assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize("weeks", ["0", "-3"])
+def test_trends_needs_at_least_one_week(tmp_path: Path, weeks: str) -> None:
+    result = run_newsmon("trends", "--config", _config(tmp_path, ""), "--weeks", weeks)
+    assert result.exit_code == 2
+    assert "Invalid value for '--weeks'" in result.stderr
