@@ -220,7 +220,17 @@ def _xml_entry(entry: Any, source: str, base_url: str) -> FeedItem | None:
     return _item(source, link, base_url, texts.get("title"), published, guid)
 
 
-_RDF_ABOUT = "{http://www.w3.org/1999/02/22-rdf-syntax-ns#}about"
+# The identifiers the formats define for themselves: names that documents declare, never addresses to fetch.
+FORMAT_NAMESPACES = {
+    "atom": "http://www.w3.org/2005/Atom",
+    "rdf": "http://www.w3.org/1999/02/22-rdf-syntax-ns#",
+    "rss1": "http://purl.org/rss/1.0/",
+    "dc": "http://purl.org/dc/elements/1.1/",
+    "sitemap": "http://www.sitemaps.org/schemas/sitemap/0.9",
+    "news": "http://www.google.com/schemas/sitemap-news/0.9",
+    "jsonfeed": "https://jsonfeed.org/version/1.1",
+}
+_RDF_ABOUT = f"{{{FORMAT_NAMESPACES['rdf']}}}about"
 
 
 def _html_text(markup: str) -> str:

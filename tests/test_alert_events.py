@@ -28,7 +28,7 @@ def captured_events(monkeypatch: pytest.MonkeyPatch) -> Iterator[EventsWorker]:
 def test_each_new_article_above_the_alert_threshold_emits_one_event(
     news_site: SampleSite, tmp_path: Path, captured_events: EventsWorker
 ) -> None:
-    extra = '[digest]\nto = ["a@example.org"]\nalert_threshold = 0.6\ntags = ["isis"]\n'
+    extra = '[digest]\nto = ["a@localhost"]\nalert_threshold = 0.6\ntags = ["isis"]\n'
     config = write_config(tmp_path, [source_entry("arabic", news_site.url("/feeds/arabic.atom"))], extra=extra)
     assert run_newsmon("run", "--config", config).exit_code == 0
     captured_events.drain()

@@ -124,8 +124,8 @@ def _no_config_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
             id="smtp-security",
         ),
         pytest.param(
-            '[digest]\nto = "analyst.example.org"\n',
-            "[digest] to = ['analyst.example.org']: expected a list of email addresses.",
+            '[digest]\nto = "analyst.localhost"\n',
+            "[digest] to = ['analyst.localhost']: expected a list of email addresses.",
             id="digest-to-not-an-address",
         ),
         pytest.param(

@@ -14,6 +14,7 @@ from newsmon.records import SourceKind
 from newsmon.sample_server import SampleSite
 from tests import faults
 from tests.conftest import EXPECTED
+from tests.formats import with_namespaces
 
 BASE = "http://localhost"
 
@@ -23,25 +24,25 @@ RSS_2 = b"""<?xml version="1.0" encoding="UTF-8"?>
 <guid isPermaLink="false">tigris-0042</guid><pubDate>Wed, 18 Nov 2026 21:40:00 +0300</pubDate></item>
 <item><title>Guid only</title><guid>http://localhost/articles/en/guid-only-link.html</guid></item>
 </channel></rss>"""
-RSS_1_RDF = b"""<?xml version="1.0"?>
-<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" xmlns="http://purl.org/rss/1.0/"
- xmlns:dc="http://purl.org/dc/elements/1.1/">
+RSS_1_RDF = with_namespaces(b"""<?xml version="1.0"?>
+<rdf:RDF xmlns:rdf="{rdf}" xmlns="{rss1}"
+ xmlns:dc="{dc}">
 <channel rdf:about="http://localhost/"><title>t</title></channel>
 <item rdf:about="http://localhost/articles/en/rdf-item-one.html"><title>RDF one</title>
 <link>http://localhost/articles/en/rdf-item-one.html</link><dc:date>2026-11-03T10:00:00Z</dc:date></item>
-</rdf:RDF>"""
-ATOM = """<?xml version="1.0" encoding="utf-8"?>
-<feed xmlns="http://www.w3.org/2005/Atom"><title>t</title>
+</rdf:RDF>""")
+ATOM = with_namespaces("""<?xml version="1.0" encoding="utf-8"?>
+<feed xmlns="{atom}"><title>t</title>
 <entry><title type="html">Basra &amp;amp; Erbil</title><id>tag:localhost,2026:1</id>
 <link rel="enclosure" href="http://localhost/media/photo.jpg"/>
 <link rel="alternate" href="http://localhost/articles/ar/مقال-عن-البصرة.html"/>
 <published>2026-11-03T13:00:00+03:00</published><updated>2026-11-04T13:00:00+03:00</updated></entry>
 <entry><title>Updated only</title><id>tag:localhost,2026:2</id><link href="/articles/en/updated-only-entry.html"/>
-<updated>2026-11-04</updated></entry></feed>""".encode()
-JSON_FEED = b"""{"version": "https://jsonfeed.org/version/1.1", "items": [
+<updated>2026-11-04</updated></entry></feed>""")
+JSON_FEED = with_namespaces(b"""{"version": "{jsonfeed}", "items": [
  {"id": "j-1", "url": "/articles/en/json-item-one.html", "title": "One", "date_published": "2026-10-19T18:30:00+03:00"},
  {"id": "j-2", "external_url": "http://localhost/articles/en/json-item-two.html", "date_modified": "2026-10-20"},
- {"id": "j-3", "title": "no url"}, "not an object"]}"""
+ {"id": "j-3", "title": "no url"}, "not an object"]}""")
 
 
 def test_rss_2_items_keep_link_guid_title_and_date() -> None:
@@ -141,18 +142,18 @@ def test_broken_50000_item_feed_reads_only_the_items_it_keeps() -> None:
     assert time.perf_counter() - started < 2, "feedparser was given all 50,000 items"
 
 
-SITEMAP_INDEX = b"""<?xml version="1.0"?><sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">
+SITEMAP_INDEX = with_namespaces(b"""<?xml version="1.0"?><sitemapindex xmlns="{sitemap}">
 <sitemap><loc>http://localhost/sitemaps/news.xml</loc></sitemap>
-<sitemap><loc> http://localhost/sitemaps/archive.xml </loc></sitemap></sitemapindex>"""
-NEWS_SITEMAP = b"""<?xml version="1.0"?>
-<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9" xmlns:news="http://www.google.com/schemas/sitemap-news/0.9">
+<sitemap><loc> http://localhost/sitemaps/archive.xml </loc></sitemap></sitemapindex>""")
+NEWS_SITEMAP = with_namespaces(b"""<?xml version="1.0"?>
+<urlset xmlns="{sitemap}" xmlns:news="{news}">
 <url><loc>http://localhost/articles/en/news-sitemap-entry.html</loc><lastmod>2026-01-01</lastmod>
 <news:news><news:publication><news:name>T</news:name></news:publication>
 <news:publication_date>2026-11-05T11:20:00+03:00</news:publication_date>
 <news:title>News title</news:title></news:news></url>
 <url><loc>http://localhost/articles/en/plain-urlset-entry.html?utm_medium=x</loc><lastmod>2026-10-01</lastmod></url>
 <url><lastmod>2026-10-01</lastmod></url>
-</urlset>"""
+</urlset>""")
 
 
 def test_sitemap_index_lists_child_sitemaps() -> None:
@@ -278,9 +279,9 @@ def test_a_sitemap_index_of_empty_sitemaps_stops_at_the_fetch_cap(news_site: Sam
     from newsmon import defaults
 
     children = "".join(f"<sitemap><loc>{news_site.url(f'/empty/{i}.xml')}</loc></sitemap>" for i in range(500))
-    index = f'<?xml version="1.0"?><sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{children}</sitemapindex>'
-    empty = b'<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9"></urlset>'
-    news_site.routes["/hostile-index.xml"] = lambda h: h.send_body(200, index.encode(), "application/xml")
+    index = with_namespaces(f'<?xml version="1.0"?><sitemapindex xmlns="{{sitemap}}">{children}</sitemapindex>')
+    empty = with_namespaces('<?xml version="1.0"?><urlset xmlns="{sitemap}"></urlset>')
+    news_site.routes["/hostile-index.xml"] = lambda h: h.send_body(200, index, "application/xml")
     for i in range(500):
         news_site.routes[f"/empty/{i}.xml"] = lambda h: h.send_body(200, empty, "application/xml")
     source = SourceConfig("hostile", news_site.url("/hostile-index.xml"), SourceKind.SITEMAP)

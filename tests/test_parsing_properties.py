@@ -12,26 +12,27 @@ from hypothesis import strategies as st
 from extractors import FeedInvalid, UnsafeURL, canonical_url, parse_feed, parse_sitemap
 from newsmon.records import FeedItem
 from tests.faults import big_feed
+from tests.formats import with_namespaces
 
 BASE = "http://localhost/feeds/"
 RSS = big_feed("http://localhost", count=3)
-ATOM = b"""<?xml version="1.0" encoding="utf-8"?>
-<feed xmlns="http://www.w3.org/2005/Atom"><title>t</title>
+ATOM = with_namespaces(b"""<?xml version="1.0" encoding="utf-8"?>
+<feed xmlns="{atom}"><title>t</title>
 <entry><title type="html">Basra &amp;amp; Erbil</title><link href="/articles/en/a-b-c.html"/><id>tag:x,2026:1</id>
 <published>2026-11-03T13:00:00+03:00</published></entry>
 <entry><title>Two</title><link rel="alternate" href="http://localhost/articles/en/d-e-f.html"/>
-<updated>2026-11-04</updated><id>tag:x,2026:2</id></entry></feed>"""
-RDF = b"""<?xml version="1.0"?><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"
-xmlns="http://purl.org/rss/1.0/" xmlns:dc="http://purl.org/dc/elements/1.1/">
+<updated>2026-11-04</updated><id>tag:x,2026:2</id></entry></feed>""")
+RDF = with_namespaces(b"""<?xml version="1.0"?><rdf:RDF xmlns:rdf="{rdf}"
+xmlns="{rss1}" xmlns:dc="{dc}">
 <channel rdf:about="x"><title>t</title></channel>
 <item rdf:about="http://localhost/a-b-c"><title>One</title><link>http://localhost/a-b-c</link>
-<dc:date>2026-11-03T10:00:00Z</dc:date></item></rdf:RDF>"""
-JSON_FEED = b'{"version": "https://jsonfeed.org/version/1.1", "items": [{"id": "1", "url": "/a-b-c", "title": "x"}]}'
-SITEMAP = b"""<?xml version="1.0" encoding="UTF-8"?>
-<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9" xmlns:news="http://www.google.com/schemas/sitemap-news/0.9">
+<dc:date>2026-11-03T10:00:00Z</dc:date></item></rdf:RDF>""")
+JSON_FEED = with_namespaces(b'{"version": "{jsonfeed}", "items": [{"id": "1", "url": "/a-b-c", "title": "x"}]}')
+SITEMAP = with_namespaces(b"""<?xml version="1.0" encoding="UTF-8"?>
+<urlset xmlns="{sitemap}" xmlns:news="{news}">
 <url><loc>http://localhost/articles/en/a-b-c.html</loc><lastmod>2026-11-03</lastmod></url>
 <url><loc>http://localhost/articles/en/d-e-f.html</loc><news:news><news:title>T</news:title>
-<news:publication_date>2026-11-03T10:00:00+03:00</news:publication_date></news:news></url></urlset>"""
+<news:publication_date>2026-11-03T10:00:00+03:00</news:publication_date></news:news></url></urlset>""")
 VALID_DOCUMENTS = [RSS, ATOM, RDF, JSON_FEED, SITEMAP]
 ENTITIES = [b"&nbsp;", b"&bogus;", b"&", b"&#0;", b"&#x110000;", b"&amp;", b"<![CDATA[", b"]]>", b"<!ENTITY x 'y'>"]
 

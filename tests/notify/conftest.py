@@ -134,8 +134,8 @@ NOW = dt.datetime.now(dt.UTC)
 def digest_config(tmp_path: Path, server: SmtpServer | None = None, **digest: Any) -> Config:
     """A config whose [digest] points at `server` (plain SMTP unless overridden), or at the outbox without one."""
     table: dict[str, Any] = {
-        "to": ["analyst@example.org", "director@example.org"],
-        "from": "newsmon@example.org",
+        "to": ["analyst@localhost", "director@localhost"],
+        "from": "desk@localhost",
         "tags": ["isis", "returns", "reconciliation"],
     }
     if server is not None:

@@ -15,7 +15,7 @@ def test_an_article_at_the_threshold_is_alerted_once(smtp_server: SmtpServer, tm
     outcome = send_alerts(config, now=later(1))
     assert outcome.status == "sent"
     [received] = smtp_server.received
-    assert received.recipients == ["analyst@example.org", "director@example.org"]
+    assert received.recipients == ["analyst@localhost", "director@localhost"]
     assert received.message["Subject"].strip() == "newsmon alert [isis]: Daesh attack on Tarmiyah checkpoint"
     assert "Daesh attack on Tarmiyah checkpoint" in text_of(received.message, "text/html")
     assert received.message["Message-ID"] and received.message["Date"]

@@ -14,7 +14,7 @@ def test_digest_dry_run_prints_the_digest_and_records_nothing(tmp_path: Path) ->
     result = run_newsmon("digest", "--config", config.path, "--dry-run")
     assert result.exit_code == 0, result.output
     assert "Subject: newsmon digest" in result.stdout
-    assert "To: analyst@example.org, director@example.org" in result.stdout
+    assert "To: analyst@localhost, director@localhost" in result.stdout
     assert "Returnees reach Sinjar" in result.stdout
     assert "not sent, nothing recorded" in result.stdout
     assert not (tmp_path / "data" / "outbox").exists()

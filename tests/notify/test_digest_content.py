@@ -23,7 +23,7 @@ def test_both_parts_and_a_chart_referenced_by_content_id(smtp_server: SmtpServer
     message = smtp_server.received[0].message
 
     assert re.fullmatch(r"newsmon digest \d{1,2} \w{3} \d{4}: isis 1, returns 1, reconciliation 0", message["Subject"])
-    assert message["Date"] and message["Message-ID"].startswith("<") and message["Message-ID"].endswith("@example.org>")
+    assert message["Date"] and message["Message-ID"].startswith("<") and message["Message-ID"].endswith("@localhost>")
     assert message.get_content_type() == "multipart/alternative"
     html = text_of(message, "text/html")
     assert "Iraqi forces raid Islamic State cell" in text_of(message, "text/plain")
@@ -158,14 +158,14 @@ def test_a_javascript_url_is_never_a_link(smtp_server: SmtpServer, tmp_path: Pat
 @pytest.mark.parametrize("field", ["title", "source"])
 def test_line_breaks_in_article_fields_never_add_a_header(smtp_server: SmtpServer, tmp_path: Path, field: str) -> None:
     config = digest_config(tmp_path, smtp_server, alert_threshold=0.9)
-    hostile = "Breaking\r\nBcc: victim@example.net\r\nX-Injected: yes"
+    hostile = "Breaking\r\nBcc: victim@localhost\r\nX-Injected: yes"
     fields = {"title": hostile, "source": "tigris"} if field == "title" else {"title": "Plain", "source": hostile}
     store(config, tagged("a1", fields["title"], source=fields["source"], scores={"isis": 0.95}))
     send_digest(config, now=later())
     send_alerts(config, now=later())  # the alert's subject carries the title
     assert len(smtp_server.received) == 2
     for received in smtp_server.received:
-        assert received.recipients == ["analyst@example.org", "director@example.org"]
+        assert received.recipients == ["analyst@localhost", "director@localhost"]
         assert received.message["Bcc"] is None and received.message["X-Injected"] is None
         assert "\n" not in received.message["Subject"]
 

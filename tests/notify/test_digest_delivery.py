@@ -35,9 +35,9 @@ def test_digest_reaches_every_recipient_as_one_message(smtp_server: SmtpServer, 
     assert outcome.status == "sent"
     assert len(smtp_server.received) == 1, "one message for all recipients, not one each"
     received = smtp_server.received[0]
-    assert received.sender == "newsmon@example.org"
-    assert received.recipients == ["analyst@example.org", "director@example.org"]
-    assert received.message["To"] == "analyst@example.org, director@example.org"
+    assert received.sender == "desk@localhost"
+    assert received.recipients == ["analyst@localhost", "director@localhost"]
+    assert received.message["To"] == "analyst@localhost, director@localhost"
     assert "Iraqi forces raid Islamic State cell" in text_of(received.message)
     [record] = sent(config)
     assert record.message_id == received.message["Message-ID"]
@@ -81,18 +81,18 @@ def test_server_down_fails_clearly_records_nothing_and_the_next_run_sends(tmp_pa
 
 
 def test_a_refused_recipient_stops_the_message_for_everyone_and_records_nothing(tmp_path: Path) -> None:
-    server = start_smtp(handler=RecordingHandler(refuse={"director@example.org"}))
+    server = start_smtp(handler=RecordingHandler(refuse={"director@localhost"}))
     try:
         config = digest_config(tmp_path, server)
         store(config, tagged("a1", "Camp closure in Anbar", scores={"returns": 0.9}))
-        with pytest.raises(DigestError, match=r"refused recipient\(s\): director@example\.org \(550"):
+        with pytest.raises(DigestError, match=r"refused recipient\(s\): director@localhost \(550"):
             send_digest(config, now=later(1))
         assert server.received == [], "the accepted recipient must not get a copy that the retry would repeat"
         assert sent(config) == []
 
         server.handler.refuse.clear()
         assert send_digest(config, now=later(2)).status == "sent"
-        assert server.received[0].recipients == ["analyst@example.org", "director@example.org"]
+        assert server.received[0].recipients == ["analyst@localhost", "director@localhost"]
     finally:
         server.stop()
 
