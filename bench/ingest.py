@@ -186,7 +186,6 @@ def main() -> None:
         cpu_per_article_ms = cpu_workers / summary.articles_new * 1000 if summary.articles_new else 0.0
         inner_s = (summary.finished_at - summary.started_at).total_seconds()
         idle_inner_s = (idle.finished_at - idle.started_at).total_seconds()
-        split_total_s = full_s
 
         own_mb, children_mb = peak_rss_mb()
         rate = summary.articles_new / full_s
@@ -210,7 +209,7 @@ def main() -> None:
         )
         busy = "  ".join(f"{k} {v:.1f} s" for k, v in stages.items())
         print(
-            f"stages    {busy}  orchestration {split_total_s - inner_s:.1f} s  (busy seconds summed over workers; "
+            f"stages    {busy}  orchestration {full_s - inner_s:.1f} s  (busy seconds summed over workers; "
             f"pass wall {inner_s:.1f} s)"
         )
         print(

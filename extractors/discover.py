@@ -374,7 +374,7 @@ def parse_section_page(
     return list(items.values())
 
 
-def _looks_like_article(path: str, query: str = "") -> bool:
+def _looks_like_article(path: str, query: str) -> bool:
     """Section pages link to articles in several shapes: a slug of three words or more (/kocho-site-exhumation.html,
     with or without a trailing slash), a dated path (/2025/11/03/any-slug), a numeric id (/ar/news/4521,
     article.php?id=4521), a page under a folder. Anything else is taken for navigation."""

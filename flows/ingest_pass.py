@@ -81,10 +81,7 @@ class IngestPass:
     @classmethod
     @contextmanager
     def open(cls, config: Config, wait_s: float = 0.0) -> Iterator[IngestPass]:
-        # The workers load the classifier too; loading it here first turns a bad rules_dir into a ConfigError
-        # before any source is contacted, instead of a broken worker pool mid-pass.
-        load_classifier(config.classifier)
-        wh.check_writable(config.warehouse.path, config.warehouse.analyst_path)
+        check_before_pass(config)  # again here: passes started by `serve` never went through the CLI's check
         with pass_lock(config.warehouse.path, wait_s=wait_s):
             warehouse = wh.open_warehouse(config.warehouse.path)
             try:
@@ -125,6 +122,13 @@ class IngestPass:
                     score = item.classification.scores[label]
                     if label in self.config.digest.tags and score >= threshold:
                         self.alert_candidates.append(AlertCandidate(item.article.article_id, label, score))
+
+
+def check_before_pass(config: Config) -> None:
+    """What would otherwise fail mid-pass, checked before any source is contacted: the rules load (a bad rules_dir
+    would break every worker of the pool), and the warehouse, its lock folder and the analyst copy are writable."""
+    load_classifier(config.classifier)
+    wh.check_writable(config.warehouse.path, config.warehouse.analyst_path)
 
 
 async def _fetcher_for(ingest_pass: IngestPass, source: SourceConfig) -> Fetcher:

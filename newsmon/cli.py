@@ -139,12 +139,10 @@ def run(config_path: Path | None, wait_s: float) -> None:
     Example: newsmon run --config newsmon.toml
     """
     config = _load(config_path)
-    from classifiers import load_classifier
+    from flows.ingest_pass import check_before_pass
     from newsmon.passlock import pass_lock
-    from warehouse import check_writable
 
-    load_classifier(config.classifier)  # a bad rules_dir fails here, before Prefect starts or a source is contacted
-    check_writable(config.warehouse.path, config.warehouse.analyst_path)
+    check_before_pass(config)  # a bad rules_dir or an unwritable warehouse fails here, before Prefect starts
     if wait_s == 0:
         with pass_lock(config.warehouse.path):  # fail fast and quietly; the flow takes the lock again for real
             pass
