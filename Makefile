@@ -27,7 +27,7 @@ lint: install
 bench: install
 	$(BIN)/python bench/ingest.py
 	$(BIN)/python bench/classify.py
-	$(BIN)/python bench/publish.py
+	$(BIN)/python bench/idle_pass.py
 
 clean:
 	rm -rf $(VENV) newsmon-demo .pytest_cache

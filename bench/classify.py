@@ -32,18 +32,23 @@ def load_texts() -> list[ClassifierInput]:
             continue
         for line in path.read_text(encoding="utf-8").splitlines():
             row = json.loads(line)
-            docs.append(ClassifierInput(id=row["id"], title=row.get("title") or "", text=row["text"],
-                                        lang=row.get("lang")))
+            docs.append(
+                ClassifierInput(id=row["id"], title=row.get("title") or "", text=row["text"], lang=row.get("lang"))
+            )
     return docs or generated_texts()
 
 
 def generated_texts(count: int = 400) -> list[ClassifierInput]:
     rng = random.Random(4)
-    en = ("displaced families returned to their villages near Mosul after Islamic State fighters were driven out "
-          "the ministry said tax returns and oil revenues rose while tribal elders met for reconciliation talks "
-          "residents of the town complained about power cuts and water shortages during the summer heat").split()
-    ar = ("عادت الأسر النازحة إلى قراها قرب الموصل بعد طرد عناصر داعش وقالت الوزارة إن عوائد النفط ارتفعت "
-          "فيما اجتمع شيوخ العشائر لبحث المصالحة المجتمعية واشتكى السكان من انقطاع الكهرباء").split()
+    en = (
+        "displaced families returned to their villages near Mosul after Islamic State fighters were driven out "
+        "the ministry said tax returns and oil revenues rose while tribal elders met for reconciliation talks "
+        "residents of the town complained about power cuts and water shortages during the summer heat"
+    ).split()
+    ar = (
+        "عادت الأسر النازحة إلى قراها قرب الموصل بعد طرد عناصر داعش وقالت الوزارة إن عوائد النفط ارتفعت "
+        "فيما اجتمع شيوخ العشائر لبحث المصالحة المجتمعية واشتكى السكان من انقطاع الكهرباء"
+    ).split()
     docs = []
     for n in range(count):
         words = en if n % 2 else ar
@@ -52,8 +57,9 @@ def generated_texts(count: int = 400) -> list[ClassifierInput]:
     return docs
 
 
-def docs_per_second(classify: Callable[[ClassifierInput], Classification], docs: list[ClassifierInput],
-                    rounds: int) -> float:
+def docs_per_second(
+    classify: Callable[[ClassifierInput], Classification], docs: list[ClassifierInput], rounds: int
+) -> float:
     start = time.perf_counter()
     for _ in range(rounds):
         for doc in docs:
@@ -77,12 +83,16 @@ def main() -> None:
     long_rate = docs_per_second(classifier.classify, long_docs, args.rounds) if long_docs else 0.0
     print(f"texts     {len(docs)} articles, {words:.0f} words on average, {args.rounds} rounds, 1 process")
     print(f"baseline  keyword alert             {baseline:8.1f} docs/s")
-    print(f"newsmon   {classifier.version:<24}{ours:8.1f} docs/s   {ours / baseline:.2f}x baseline   "
-          f"target >= {TARGET_DOCS_PER_S:.0f} docs/s: {'met' if ours >= TARGET_DOCS_PER_S else 'NOT MET'}")
+    print(
+        f"newsmon   {classifier.version:<24}{ours:8.1f} docs/s   {ours / baseline:.2f}x baseline   "
+        f"target >= {TARGET_DOCS_PER_S:.0f} docs/s: {'met' if ours >= TARGET_DOCS_PER_S else 'NOT MET'}"
+    )
     if long_docs:
         words_long = sum(len(d.text.split()) for d in long_docs) / len(long_docs)
-        print(f"newsmon   articles >= 600 words only   {long_rate:8.1f} docs/s   ({len(long_docs)} articles, "
-              f"{words_long:.0f} words on average)")
+        print(
+            f"newsmon   articles >= 600 words only   {long_rate:8.1f} docs/s   ({len(long_docs)} articles, "
+            f"{words_long:.0f} words on average)"
+        )
 
 
 if __name__ == "__main__":

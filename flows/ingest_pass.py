@@ -83,7 +83,7 @@ class IngestPass:
     def open(cls, config: Config, wait_s: float = 0.0) -> Iterator[IngestPass]:
         check_before_pass(config)  # again here: passes started by `serve` never went through the CLI's check
         with pass_lock(config.warehouse.path, wait_s=wait_s):
-            warehouse = wh.open_warehouse(config.warehouse.path)
+            warehouse = wh.open_warehouse(config.warehouse)
             try:
                 wh.mark_interrupted_runs(warehouse)
                 started = datetime.now(UTC)
@@ -102,7 +102,6 @@ class IngestPass:
             round(self.times.worker_cpu, 3),
         )  # fmt: skip
         wh.finish_run(self.warehouse, summary)
-        wh.publish_analyst_copy(self.warehouse, self.config.warehouse.analyst_path)
         return summary
 
     def claim(self, items: list[FeedItem]) -> list[FeedItem]:
@@ -126,9 +125,9 @@ class IngestPass:
 
 def check_before_pass(config: Config) -> None:
     """What would otherwise fail mid-pass, checked before any source is contacted: the rules load (a bad rules_dir
-    would break every worker of the pool), and the warehouse, its lock folder and the analyst copy are writable."""
+    would break every worker of the pool), and the warehouse and its lock folder are writable."""
     load_classifier(config.classifier)
-    wh.check_writable(config.warehouse.path, config.warehouse.analyst_path)
+    wh.check_writable(config.warehouse)
 
 
 async def _fetcher_for(ingest_pass: IngestPass, source: SourceConfig) -> Fetcher:

@@ -1,4 +1,4 @@
-"""The newsmon command line: run passes, serve schedules, query trends and the analyst copy, classify, send digests.
+"""The newsmon command line: run passes, serve schedules, query trends and the warehouse, classify, send digests.
 
 Exit codes: 0 done (a pass with failed sources is done; they are in the summary); 1 newsmon refused (bad config,
 warehouse not writable, another pass running); 2 usage error.
@@ -172,14 +172,14 @@ def serve(config_path: Path | None) -> None:
               help="How many weeks back, this one included.")  # fmt: skip
 @output_options
 def trends(config_path: Path | None, weeks: int, as_json: bool) -> None:
-    """Weekly article counts per tag, from the analyst copy.
+    """Weekly article counts per tag, from the latest snapshot of the warehouse.
 
     Example: newsmon trends --weeks 4 --json
     """
     import warehouse as wh
 
     config = _load(config_path)
-    with wh.open_warehouse(config.warehouse.analyst_path, read_only=True) as warehouse:
+    with wh.open_warehouse(config.warehouse, read_only=True) as warehouse:
         rows = wh.weekly_tag_counts(warehouse, weeks)
     if as_json:
         print_rows(rows.columns, rows.rows, as_json=True)
@@ -201,7 +201,7 @@ def _print_trend_table(rows: Sequence[Sequence[Any]]) -> None:
 @click.argument("query")
 @output_options
 def sql(config_path: Path | None, query: str, as_json: bool) -> None:
-    """Run SQL against the read-only analyst copy of the warehouse (`-` reads the SQL from stdin).
+    """Run a query against the latest snapshot of the warehouse, read-only (`-` reads the SQL from stdin).
 
     Example: newsmon sql "SELECT tag, count(*) FROM article_tags GROUP BY tag"
     """
@@ -209,9 +209,22 @@ def sql(config_path: Path | None, query: str, as_json: bool) -> None:
 
     config = _load(config_path)
     text = sys.stdin.read() if query == "-" else query
-    with wh.open_warehouse(config.warehouse.analyst_path, read_only=True) as warehouse:
+    with wh.open_analyst_session(config.warehouse) as warehouse:
         rows = wh.run_sql(warehouse, text)
     print_rows(rows.columns, rows.rows, as_json=as_json, max_width=80)
+
+
+@cli.command(context_settings=CONTEXT)
+@config_option
+def attach(config_path: Path | None) -> None:
+    """Print the SQL that opens the warehouse read-only in any DuckDB client of the same version.
+
+    Secrets are not printed: the client reads the catalog password (PGPASSWORD) and the S3 keys from its own
+    environment. Example: newsmon attach --config newsmon.toml > attach.sql && duckdb -init attach.sql
+    """
+    import warehouse as wh
+
+    click.echo(wh.attach_script(_load(config_path).warehouse), nl=False)
 
 
 @cli.command(context_settings=CONTEXT)
@@ -225,7 +238,7 @@ def sources(config_path: Path | None, as_json: bool) -> None:
     import warehouse as wh
 
     config = _load(config_path)
-    with wh.open_warehouse(config.warehouse.analyst_path, read_only=True) as warehouse:
+    with wh.open_warehouse(config.warehouse, read_only=True) as warehouse:
         rows = wh.source_health(warehouse)
     print_rows(rows.columns, rows.rows, as_json=as_json)
 
@@ -305,7 +318,7 @@ def retag(config_path: Path | None, dry_run: bool) -> None:
     config = _load(config_path)
     classifier = load_classifier(config.classifier)
     changed = total = 0
-    with pass_lock(config.warehouse.path), wh.open_warehouse(config.warehouse.path) as warehouse:
+    with pass_lock(config.warehouse.path), wh.open_warehouse(config.warehouse) as warehouse:
         current = wh.current_labels(warehouse)
         for batch in wh.iter_articles_for_retag(warehouse):
             tagged = []
@@ -317,13 +330,37 @@ def retag(config_path: Path | None, dry_run: bool) -> None:
                 tagged.append(TaggedArticle(stub, result))
             if not dry_run:
                 wh.replace_tags(warehouse, tagged)
-        if not dry_run:
-            wh.publish_analyst_copy(warehouse, config.warehouse.analyst_path)
     verb = "would change" if dry_run else "changed"
     click.echo(f"{total} articles re-scored with {classifier.version}; labels {verb} on {changed}")
 
 
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+
+
+@cli.command(context_settings=CONTEXT)
+@config_option
+def migrate(config_path: Path | None) -> None:
+    """Bring the warehouse's schema up to date, and move a single-file warehouse of earlier versions into the lake.
+
+    Every row is copied in one transaction and counted; the old file ([warehouse] path) is left in place for you
+    to delete once the counts look right. Passes do the same on first use. Example: newsmon migrate
+    """
+    import warehouse as wh
+    from newsmon.passlock import pass_lock
+
+    config = _load(config_path)
+    with pass_lock(config.warehouse.path), wh.open_warehouse(config.warehouse, migrate=False) as warehouse:
+        applied = wh.apply_migrations(warehouse)
+        moved = wh.move_legacy_file(warehouse, required=True)
+        versions = wh.schema_version(warehouse)
+    click.echo(f"schema at migration {versions}" + (f" (applied now: {', '.join(applied)})" if applied else ""))
+    if moved is None:
+        click.echo(f"no single-file warehouse at {config.warehouse.path}: nothing to move")
+        return
+    when = "moved now" if moved.moved_now else "moved earlier"
+    print_rows(["table", "rows"], sorted(moved.rows.items()))
+    click.echo(f"{moved.source}: {sum(moved.rows.values())} rows {when} into {config.warehouse.label}, counts "
+               "checked; the old file is no longer read and can be deleted")  # fmt: skip
 
 
 @cli.command(context_settings=CONTEXT)

@@ -75,7 +75,7 @@ def run_demo(
         config = load_config(config_path)
         summary = run_ingest_once(str(config.path))
     print_summary(summary)
-    with wh.open_warehouse(config.warehouse.analyst_path, read_only=True) as warehouse:
+    with wh.open_warehouse(config.warehouse, read_only=True) as warehouse:
         click.echo("\nWhat landed (newest first):")
         rows = wh.recent_articles(warehouse, summary.run_id, limit=20)
         print_rows(rows.columns, rows.rows, max_width=70)

@@ -1,6 +1,14 @@
-"""The DuckDB warehouse: connection, migrations, writes and reads. All of newsmon's SQL lives in this package."""
+"""The warehouse, a DuckLake: connection, migrations, writes and reads. All of newsmon's SQL lives in this package."""
 
-from warehouse.connect import Warehouse, apply_migrations, check_writable, open_warehouse, publish_analyst_copy
+from warehouse.connect import (
+    Warehouse,
+    apply_migrations,
+    check_writable,
+    lake_exists,
+    open_analyst_session,
+    open_warehouse,
+    schema_version,
+)
 from warehouse.digests import (
     FailingSource,
     NotificationRecord,
@@ -16,6 +24,8 @@ from warehouse.digests import (
     record_notification,
     sent_notifications,
 )
+from warehouse.lake import attach_script
+from warehouse.legacy import LegacyMove, move_legacy_file
 from warehouse.queries import (
     QueryError,
     Rows,
@@ -64,7 +74,12 @@ __all__ = [
     "known_urls",
     "mark_interrupted_runs",
     "open_warehouse",
-    "publish_analyst_copy",
+    "lake_exists",
+    "schema_version",
+    "attach_script",
+    "open_analyst_session",
+    "LegacyMove",
+    "move_legacy_file",
     "recent_articles",
     "record_fetch_attempts",
     "replace_tags",

@@ -55,7 +55,19 @@ def weekly_tag_counts(warehouse: Warehouse, weeks: int, now: datetime | None = N
 
 
 def run_sql(warehouse: Warehouse, sql: str) -> Rows:
-    """Run an analyst's SQL (the warehouse is opened read-only by the caller)."""
+    """Run an analyst's SQL: queries only (SELECT, FROM, WITH, SHOW, DESCRIBE, SUMMARIZE, PRAGMA table_info).
+
+    The caller opened the lake read-only with external access off (`open_analyst_session`), but the lake's own data
+    folder must stay readable, so a statement that writes files (COPY, EXPORT) could reach it: only queries pass.
+    """
+    try:
+        statements = warehouse.connection.extract_statements(sql)
+    except duckdb.Error as exc:
+        raise QueryError(f"SQL failed: {exc}") from exc
+    for statement in statements:
+        if statement.type != duckdb.StatementType.SELECT:
+            kind = str(statement.type).rsplit(".", 1)[-1]
+            raise QueryError(f"only queries run here; {kind} statements are refused (the warehouse is read-only)")
     try:
         return _rows(warehouse, sql)
     except duckdb.Error as exc:
