@@ -107,7 +107,8 @@ def shift_dates(text: str, shift: timedelta) -> str:
 def sample_expected(shift: timedelta | None = None) -> dict[str, Any]:
     """expected.json's golden facts, with the publication dates moved as the served site's are."""
     shift = sample_date_shift() if shift is None else shift
-    return json.loads(shift_dates((SAMPLE_SITE / "expected.json").read_text(encoding="utf-8"), shift))
+    facts: dict[str, Any] = json.loads(shift_dates((SAMPLE_SITE / "expected.json").read_text(encoding="utf-8"), shift))
+    return facts
 
 
 @dataclass(frozen=True, slots=True)
