@@ -1,8 +1,8 @@
 """Send a digest or the pending alerts exactly once: read what is due, deliver, and only then record it.
 
 The live warehouse is opened read-write twice and briefly, under the pass lock, so neither step overlaps an
-ingest pass writing: once to read what is due, once to record an accepted send (then the analyst copy is
-republished). The SMTP conversation itself happens with the warehouse closed.
+ingest pass writing: once to read what is due, once to record an accepted send.
+The SMTP conversation itself happens with the warehouse closed.
 """
 
 from __future__ import annotations
@@ -111,8 +111,11 @@ def _live_warehouse(config: Config) -> Iterator[wh.Warehouse]:
 
 @contextmanager
 def _warehouse_to_read(config: Config, dry_run: bool) -> Iterator[wh.Warehouse]:
-    """A preview reads a snapshot of the lake read-only, so it never waits behind a running pass."""
-    if dry_run and wh.lake_exists(config.warehouse):
+    """A preview reads a snapshot of the lake read-only, so it never waits behind a running pass.
+
+    A preview creates nothing: with no warehouse yet it says to run a pass first.
+    """
+    if dry_run:
         with wh.open_warehouse(config.warehouse, read_only=True) as warehouse:
             yield warehouse
         return

@@ -129,12 +129,12 @@ def test_keys_stay_unique_without_constraints(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     "sql, refusal",
     [
-        pytest.param("DELETE FROM articles", "DELETE statements are refused", id="delete"),
-        pytest.param("DROP TABLE articles", "DROP statements are refused", id="drop"),
-        pytest.param("COPY articles TO 'x.csv'", "COPY statements are refused", id="copy"),
-        pytest.param("ATTACH 'other.duckdb' AS other", "ATTACH statements are refused", id="attach"),
-        pytest.param("SELECT 1; UPDATE runs SET status = 'x'", "UPDATE statements are refused", id="second-statement"),
-        pytest.param("SET enable_external_access = true", "SET statements are refused", id="set"),
+        pytest.param("DELETE FROM articles", "refused: a DELETE statement", id="delete"),
+        pytest.param("DROP TABLE articles", "refused: a DROP statement", id="drop"),
+        pytest.param("COPY articles TO 'x.csv'", "refused: a COPY statement", id="copy"),
+        pytest.param("ATTACH 'other.duckdb' AS other", "refused: a ATTACH statement", id="attach"),
+        pytest.param("SELECT 1; UPDATE runs SET status = 'x'", "refused: a UPDATE statement", id="second-statement"),
+        pytest.param("SET enable_external_access = true", "refused: a SET statement", id="set"),
         pytest.param("SELECT * FROM read_text('/etc/hostname')", "file system operations are disabled", id="read-file"),
     ],
 )

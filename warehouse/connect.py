@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import tempfile
 import threading
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -154,7 +155,7 @@ def open_warehouse(target: WarehouseConfig | Path, *, read_only: bool = False, m
     try:
         connection = open_lake_connection(config, read_only=read_only)
     except duckdb.Error as exc:
-        raise WarehouseError(f"{config.label}: cannot open the warehouse: {str(exc).splitlines()[0][:300]}") from exc
+        raise WarehouseError(f"{config.label}: cannot open the warehouse: {first_line(exc)}") from exc
     warehouse = Warehouse(connection, config, read_only)
     if migrate and not read_only:
         try:
@@ -166,22 +167,51 @@ def open_warehouse(target: WarehouseConfig | Path, *, read_only: bool = False, m
     return warehouse
 
 
-def open_analyst_session(config: WarehouseConfig) -> Warehouse:
-    """The analysts' door (`newsmon sql`, trends): the lake attached READ_ONLY, then DuckDB's own switches locked.
+def open_for_analysts(target: WarehouseConfig | Path) -> Warehouse:
+    """The analysts' door (`newsmon sql`): the lake attached READ_ONLY, then DuckDB's own switches locked on.
 
-    After attaching, no file outside the lake's data path can be read or written (enable_external_access=false,
-    with the data path the one allowed directory, since DuckLake reads its Parquet files through the same checks),
-    and no setting can be changed back (lock_configuration). Each query reads one consistent snapshot.
+    External access off means no file is written or read (COPY, EXPORT, read_text, ATTACH, INSTALL, LOAD), except
+    in the lake's data path, the one allowed directory, since DuckLake reads its Parquet files through the same
+    check; `run_sql` therefore lets queries only through, so nothing can write there either. The configuration lock
+    means no SET can turn any of it back. Spill files go to the system's temporary folder.
+    Each query reads one consistent snapshot.
     """
-    warehouse = open_warehouse(config, read_only=True)
+    warehouse = open_warehouse(target, read_only=True)
     try:
-        warehouse.execute("SET allowed_directories = ?", [[config.data_path]])
+        spill = Path(tempfile.gettempdir()) / f"newsmon-sql-{os.getpid()}"
+        warehouse.execute("SET temp_directory = ?", [str(spill)])
+        warehouse.execute("SET allowed_directories = ?", [[warehouse.config.data_path]])
         warehouse.execute("SET enable_external_access = false")
         warehouse.execute("SET lock_configuration = true")
     except BaseException:
         warehouse.close()
         raise
     return warehouse
+
+
+def first_line(exc: BaseException) -> str:
+    """DuckDB's message whole, on one line: cutting it mid-word would hide what it meant."""
+    return " ".join(str(exc).split())
+
+
+def check_is_warehouse(path: Path) -> None:
+    """Refuse, before a pass starts, a warehouse path that holds something other than a DuckDB database.
+
+    A DuckDB file carries the magic bytes `DUCK` at offset 8; reading 12 bytes takes no lock, so this works while
+    analysts or another pass hold the file.
+    """
+    if not path.is_file() or path.stat().st_size == 0:
+        return
+    try:
+        with path.open("rb") as handle:
+            header = handle.read(12)
+    except OSError as exc:
+        raise WarehouseError(f"{path}: cannot read the warehouse: {exc.strerror or exc}") from exc
+    if header[8:12] != b"DUCK":
+        raise WarehouseError(
+            f"{path}: this file is not a DuckDB warehouse (damaged, or another kind of file). "
+            "Move it aside and run again to start a new warehouse, or point [warehouse] path at the right file."
+        )
 
 
 def migration_files() -> list[tuple[int, str, str]]:

@@ -54,24 +54,46 @@ def weekly_tag_counts(warehouse: Warehouse, weeks: int, now: datetime | None = N
     )
 
 
-def run_sql(warehouse: Warehouse, sql: str) -> Rows:
-    """Run an analyst's SQL: queries only (SELECT, FROM, WITH, SHOW, DESCRIBE, SUMMARIZE, PRAGMA table_info).
+READ_ONLY_ADVICE = (
+    "SQL here is read-only: it cannot write or read files, attach databases, install or load extensions, or "
+    "change settings. Export results with --csv or --json (newsmon sql --csv \"SELECT …\" > out.csv), or open "
+    "the warehouse in the duckdb CLI with what `newsmon attach` prints (it attaches read-only, as duckdb -readonly)"
+)
 
-    The caller opened the lake read-only with external access off (`open_analyst_session`), but the lake's own data
-    folder must stay readable, so a statement that writes files (COPY, EXPORT) could reach it: only queries pass.
+
+def run_sql(warehouse: Warehouse, sql: str) -> Rows:
+    """Run an analyst's SQL on a warehouse opened by `open_for_analysts`: queries only (SELECT, FROM, WITH, SHOW,
+    DESCRIBE, SUMMARIZE, PRAGMA table_info). Refusals say why and what to do instead.
+
+    External access is off, but the lake's own data folder must stay readable, so a statement that writes files
+    (COPY, EXPORT) could reach it: only queries pass, and DuckDB's switches refuse the rest again.
     """
     try:
-        statements = warehouse.connection.extract_statements(sql)
+        statements = duckdb.extract_statements(sql)
     except duckdb.Error as exc:
         raise QueryError(f"SQL failed: {exc}") from exc
+    if not statements:
+        raise QueryError("no SQL statement given (empty, blank or only comments). Example: newsmon sql \"SELECT "
+                         "count(*) FROM articles\"")  # fmt: skip
     for statement in statements:
         if statement.type != duckdb.StatementType.SELECT:
             kind = str(statement.type).rsplit(".", 1)[-1]
-            raise QueryError(f"only queries run here; {kind} statements are refused (the warehouse is read-only)")
+            raise QueryError(f"refused: a {kind} statement; only queries run here. {READ_ONLY_ADVICE}")
     try:
         return _rows(warehouse, sql)
     except duckdb.Error as exc:
+        if _refused_as_read_only(exc):
+            message = " ".join(str(exc).split())
+            raise QueryError(f"refused: {message}. {READ_ONLY_ADVICE}") from exc
         raise QueryError(f"SQL failed: {exc}") from exc
+
+
+def _refused_as_read_only(exc: duckdb.Error) -> bool:
+    """DuckDB's own refusals: external access disabled, configuration locked, or a write to a read-only file."""
+    if isinstance(exc, duckdb.PermissionException):
+        return True
+    text = str(exc)
+    return "configuration has been locked" in text or "read-only mode" in text
 
 
 def source_health(warehouse: Warehouse) -> Rows:
@@ -131,7 +153,7 @@ def urls_to_retry(warehouse: Warehouse, source: str, since: datetime, max_attemp
         """
         SELECT url FROM fetches
         WHERE source = $1 AND fetched_at >= $2 AND error IS NOT NULL
-          AND (split_part(error, ':', 1) IN ('timeout', 'connection', 'extraction_timeout')
+          AND (split_part(error, ':', 1) IN ('timeout', 'connection', 'extraction_timeout', 'worker_unavailable')
                OR (split_part(error, ':', 1) = 'http_status' AND status IN (429, 500, 502, 503, 504))
                OR error LIKE 'extraction_failed: worker died%'
                OR error LIKE '%robots.txt of % unreachable%')
