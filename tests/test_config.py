@@ -226,7 +226,7 @@ def test_config_option_wins_over_newsmon_config_env(tmp_path: Path, monkeypatch:
     monkeypatch.setenv("NEWSMON_CONFIG", str(bad))
     result = run_newsmon("sources", "--config", good)
     assert result.exit_code == 1  # the good config is read; there is no warehouse yet
-    assert "no analyst copy here yet. Run `newsmon run` first." in result.stderr
+    assert "no warehouse here yet. Run `newsmon run` first." in result.stderr
     assert "bad.toml" not in result.stderr
 
 
