@@ -29,6 +29,8 @@ bench: install
 	$(BIN)/python bench/ingest.py
 	$(BIN)/python bench/classify.py
 	$(BIN)/python bench/idle_pass.py
+	$(BIN)/python bench/import_speed.py
+	$(BIN)/python bench/catalogs.py
 
 clean:
 	rm -rf $(VENV) newsmon-demo .pytest_cache

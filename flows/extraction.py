@@ -78,6 +78,11 @@ def classify_article(article: Article, classifier_config: ClassifierConfig | Non
     return _worker_classifier.classify(ClassifierInput(article.article_id, article.title, article.text, article.lang))
 
 
+def classify_articles(articles: list[Article]) -> list[Classification]:
+    """Runs in a worker: classify a chunk of articles that need no extraction (`newsmon import`)."""
+    return [classify_article(article) for article in articles]
+
+
 def extract_and_classify(page: FetchedPage, lang_hint: str | None, settings: ExtractConfig) -> WorkerResult:
     """Runs in a worker: extract one page under its time limit, then classify it."""
     started, cpu_started = time.perf_counter(), time.process_time()
@@ -162,6 +167,10 @@ class ExtractionPool:
                 reason, detail = FailureReason.EXTRACTION_FAILED, "worker died (out of memory or a native crash)"
         sent_back = dataclasses.replace(page, html="")
         return WorkerResult(sent_back, None, ExtractionFailure(sent_back, reason, detail), 0.0, 0.0)
+
+    def classify(self, articles: list[Article]) -> Future[list[Classification]]:
+        """Classify a chunk of already extracted articles in the pool (`newsmon import`)."""
+        return self._pool().submit(classify_articles, articles)
 
     def start_problem(self) -> str | None:
         """Why a worker cannot start here, or None if it can: the worker's own import, replayed in a process started

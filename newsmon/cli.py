@@ -387,6 +387,35 @@ def retag(config_path: Path | None, dry_run: bool) -> None:
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 
 
+@cli.command(name="import", context_settings=CONTEXT)
+@config_option
+@click.option("--input", "input_file", required=True, type=click.File("rb"),
+              help="JSON Lines: url, title, text, published_at, source, lang; author optional. -: stdin.")  # fmt: skip
+def import_command(config_path: Path | None, input_file: Any) -> None:
+    """Store an archive of articles as if each had been fetched: same canonical URL, classifier and dedup.
+
+    Progress goes to stderr about once a second. Bad lines are reported with their line number and skipped; the
+    exit code is then 1. Importing the same file again adds nothing. A published_at without an offset is UTC.
+
+    Example: newsmon import --config newsmon.toml --input archive-2025.jsonl
+    """
+    from flows.backfill import import_archive
+
+    config = _load(config_path)
+
+    def bad_line(number: int, reason: str) -> None:
+        click.echo(f"line {number}: {reason}", err=True)
+
+    def report(progress: Any) -> None:
+        click.echo(f"imported {progress.describe()}", err=True)
+
+    progress = import_archive(config, input_file, bad_line=bad_line, report=report)
+    click.echo(f"{progress.new} new articles stored, {progress.already_stored} already stored, "
+               f"{progress.bad} bad lines")  # fmt: skip
+    if progress.bad:
+        sys.exit(1)
+
+
 @cli.command(context_settings=CONTEXT)
 @config_option
 def migrate(config_path: Path | None) -> None:

@@ -39,6 +39,7 @@ from warehouse.queries import (
     weekly_tag_counts,
 )
 from warehouse.store import (
+    discard_run,
     finish_run,
     known_urls,
     mark_interrupted_runs,
@@ -72,6 +73,7 @@ __all__ = [
     "check_writable",
     "current_labels",
     "finish_run",
+    "discard_run",
     "iter_articles_for_retag",
     "known_urls",
     "mark_interrupted_runs",

@@ -71,6 +71,15 @@ def finish_run(warehouse: Warehouse, summary: PassSummary) -> None:
     )
 
 
+def discard_run(warehouse: Warehouse, run_id: int) -> None:
+    """Remove the runs row of a job that stored nothing (an import of what is already stored leaves no trace)."""
+    with warehouse.transaction() as con:
+        con.execute(
+            "DELETE FROM runs WHERE run_id = ? AND NOT EXISTS (SELECT 1 FROM articles WHERE run_id = ?)",
+            [run_id, run_id],
+        )
+
+
 def mark_interrupted_runs(warehouse: Warehouse) -> int:
     """Runs left 'running' by a crashed process are marked 'interrupted' when the next pass starts."""
     with warehouse.transaction() as con:
