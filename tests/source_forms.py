@@ -1,8 +1,9 @@
 """The forms news sites publish their sitemaps and feeds in, as routes of the sample site under /forms/.
 
 Each form lists real sample-site articles, so a pass over it stores them; `ARTICLES` says which articles each
-route must yield, with the date the sitemap or feed gives (None where the form carries no date). Every document
-here is written for these tests.
+route must yield, with the date the sitemap or feed gives (None where the form carries no date). Like the site's
+own files, the documents' dates are moved by the site's `date_shift`, and so are those `expected` returns.
+Every document here is written for these tests.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import gzip
 from datetime import UTC, datetime
 from typing import Any
 
-from newsmon.sample_server import SampleSite
+from newsmon.sample_server import SampleSite, shift_dates
 from tests.faults import gzip_bomb_body
 from tests.formats import with_namespaces
 
@@ -79,18 +80,20 @@ def _urlset(site: SampleSite, route: str, dated: str = "lastmod") -> bytes:
             )
         else:
             rows.append(f"<url><loc>{site.url(path)}</loc><lastmod>{date}</lastmod></url>")
-    return with_namespaces(
+    document = with_namespaces(
         '<?xml version="1.0" encoding="UTF-8"?>\n<urlset xmlns="{sitemap}" xmlns:news="{news}">\n'
         + "\n".join(rows)
         + "\n</urlset>\n"
     )
+    return shift_dates(document.decode(), site.date_shift).encode()
 
 
-def _rss(items: str, channel_attributes: str = "", encoding: str = "UTF-8") -> str:
-    return (
+def _rss(site: SampleSite, items: str, channel_attributes: str = "", encoding: str = "UTF-8") -> str:
+    document = (
         f'<?xml version="1.0" encoding="{encoding}"?>\n<rss version="2.0"><channel{channel_attributes}>'
         f"<title>Forms</title>{items}</channel></rss>\n"
     )
+    return shift_dates(document, site.date_shift)
 
 
 def install_forms(site: SampleSite) -> None:
@@ -139,9 +142,10 @@ def install_forms(site: SampleSite) -> None:
 <link xml:base="{site.url("/articles/en/")}" href="museum-goddess-exhibition.html"/>
 <published>2026-10-07T12:30:00+03:00</published></entry>
 </feed>""")
-    serve("/forms/feeds/based.atom", atom, "application/atom+xml")
+    serve("/forms/feeds/based.atom", shift_dates(atom.decode(), site.date_shift).encode(), "application/atom+xml")
     # RSS with xml:base on its channel and relative links.
     rss_based = _rss(
+        site,
         "<item><title>Verdicts</title><link>nineveh-court-verdicts.html</link>"
         "<pubDate>Fri, 02 Oct 2026 14:05:00 +0300</pubDate></item>"
         "<item><title>Forums</title><link>kirkuk-neighbourhood-forums.html</link>"
@@ -150,7 +154,8 @@ def install_forms(site: SampleSite) -> None:
     )
     serve("/forms/feeds/based.rss", rss_based.encode(), "application/rss+xml")
     # A moved feed (301) whose links are relative: they resolve against where it moved to, not where it was.
-    serve("/feeds/plain-relative.rss", _rss(
+    serve("/feeds/plain-relative.rss", _rss(site,
+        site,
         "<item><title>Ramadi</title><link>../articles/en/ramadi-elders-gathering.html</link>"
         "<pubDate>Tue, 29 Sep 2026 12:00:00 +0300</pubDate></item>").encode(), "application/rss+xml")  # fmt: skip
     site.routes["/forms/old/plain-relative.rss"] = lambda h: _moved(h, "/feeds/plain-relative.rss")
@@ -158,13 +163,15 @@ def install_forms(site: SampleSite) -> None:
 
     # Forms that already worked: a UTF-8 feed with a BOM served as text/html, and an ISO-8859-1 feed.
     bom = _rss(
+        site,
         f"<item><title>Deadline</title><link>{site.url('/articles/en/filing-deadline-extended.html')}</link>"
         "<pubDate>Tue, 15 Sep 2026 13:10:00 +0300</pubDate></item>"
         f"<item><title>Diyala</title><link>{site.url('/articles/ar/diyala-elders-conference.html')}</link>"
-        "<pubDate>Tue, 27 Oct 2026 08:00:00 +0300</pubDate></item>"
+        "<pubDate>Tue, 27 Oct 2026 08:00:00 +0300</pubDate></item>",
     )
     serve("/forms/bom-feed", b"\xef\xbb\xbf" + bom.encode("utf-8"), "text/html; charset=utf-8")
     latin = _rss(
+        site,
         f"<item><title>{LATIN_1_TITLE}</title>"
         f"<link>{site.url('/articles/en/qayyarah-village-gathering.html')}</link>"
         "<pubDate>Sat, 24 Oct 2026 08:45:00 +0300</pubDate></item>",
@@ -206,5 +213,5 @@ def expected(site: SampleSite, *routes: str) -> list[tuple[str, datetime | None]
     seen: dict[str, datetime | None] = {}
     for route in routes:
         for path, when in ARTICLES[route]:
-            seen.setdefault(site.url(path), when)
+            seen.setdefault(site.url(path), None if when is None else when + site.date_shift)
     return list(seen.items())
