@@ -18,16 +18,10 @@ import feedparser.datetimes as feedparser_dates  # its lenient date parser, for 
 from lxml import etree
 from lxml import html as lxml_html
 
+from extractors.charset import decode_html
 from extractors.feed_links import feed_links
-from extractors.fetch import (
-    GZIP_MAGIC,
-    Fetcher,
-    FetchResult,
-    GzipFileRefused,
-    Validators,
-    decode_html,
-    inflate_gzip_file,
-)
+from extractors.fetch import Fetcher, FetchResult, Validators
+from extractors.inflate import GZIP_MAGIC, GzipFileRefused, inflate_gzip_file
 from extractors.sitemaps import (
     MAX_CHILD_SITEMAPS,
     SitemapContent,

@@ -5,7 +5,7 @@ synchronous web client. Its requests would pass neither our address guard (priva
 DNS rebinding), nor robots.txt rules, nor our size caps and retries, nor leave a `fetches` row, and it has no cap
 on how many child sitemaps it fetches. Used only as a parser it would add `requests` and `python-dateutil` for
 what is left here: a line split and protego's `Sitemap:` reading, which the fetcher already depends on. So every
-request goes through `extractors.fetch.Fetcher`, gzip files are inflated by its bounded inflater, and the
+request goes through `extractors.fetch.Fetcher`, gzip files are inflated by `extractors.inflate`, and the
 documents are read here and in `extractors.discover`.
 """
 

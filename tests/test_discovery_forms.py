@@ -4,16 +4,18 @@ once each, with the date its document gives, and what `newsmon sources` says the
 from __future__ import annotations
 
 import asyncio
+import tracemalloc
 from datetime import datetime
 from pathlib import Path
 
 import pytest
 
 from extractors import Discovery, Fetcher, Validators, discover_feed_items, parse_feed
+from extractors.inflate import GzipFileRefused, inflate_gzip_file
 from newsmon.config import FetchConfig, SourceConfig
-from newsmon.records import SourceKind
+from newsmon.records import FailureReason, SourceKind
 from newsmon.sample_server import SampleSite
-from tests import source_forms
+from tests import faults, source_forms
 from tests.conftest import EXPECTED, query, run_newsmon, source_entry, write_config
 from tests.formats import with_namespaces
 from tests.source_forms import expected, install_forms, serve_robots
@@ -78,6 +80,19 @@ def test_a_gzip_bomb_sitemap_is_refused_within_the_cap_and_its_siblings_still_la
     assert found(beside) == expected(site, "/forms/news.xml.gz")
     assert errors(beside) == ["too_large: gzip file exceeds the 1,000,000-byte cap once inflated"]
     assert beside.found == "sitemap index, 2 children, gzip, 1 of 2 child sitemaps failed, 3 URLs"
+
+
+def test_inflating_a_gzip_bomb_file_stops_at_the_cap_without_expanding_it() -> None:
+    bomb = faults.gzip_bomb_body()
+    tracemalloc.start()
+    try:
+        with pytest.raises(GzipFileRefused, match="exceeds the 1,000,000-byte cap") as refused:
+            inflate_gzip_file(bomb, 1_000_000)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert refused.value.reason is FailureReason.TOO_LARGE
+    assert peak < len(bomb) + 3_000_000, f"peak {peak:,} bytes refusing a bomb of {faults.GZIP_BOMB_BYTES:,}"
 
 
 # 2. robots.txt as a sitemap source, and a site root
