@@ -22,7 +22,7 @@ test: install  ## lint, then the whole suite (make lint adds mypy)
 
 lint: install
 	$(BIN)/ruff check .
-	$(BIN)/mypy newsmon extractors warehouse classifiers flows notify
+	$(BIN)/mypy newsmon extractors warehouse classifiers flows notify places stories
 
 bench: install
 	$(BIN)/python bench/ingest.py
