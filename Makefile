@@ -16,8 +16,9 @@ install: $(BIN)/newsmon
 demo: install  ## serve the bundled sample site on loopback, run a pass, show what landed
 	PREFECT_SERVER_ANALYTICS_ENABLED=false $(BIN)/newsmon demo --dir newsmon-demo
 
-test: install  ## lint, then the whole suite (make lint adds mypy)
+test: install  ## lint and type-check, then the whole suite
 	$(BIN)/ruff check .
+	$(BIN)/mypy newsmon extractors warehouse classifiers flows notify places stories
 	$(BIN)/pytest -q
 
 lint: install

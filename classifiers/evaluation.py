@@ -173,7 +173,7 @@ def _read_jsonl(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read: {exc.strerror}.") from exc
     with handle:
-        for number, line in enumerate(handle, start=1):
+        for number, line in enumerate(_utf8_lines(handle, path), start=1):
             if not line.strip():
                 continue
             try:
@@ -185,6 +185,13 @@ def _read_jsonl(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
             yield number, record
 
 
+def _utf8_lines(handle: Any, path: Path) -> Iterator[str]:
+    try:
+        yield from handle
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: not UTF-8 text ({exc.reason}); save it as UTF-8 and run again.") from exc
+
+
 def _read_labelled(labels_path: Path, texts_path: Path | None) -> Iterator[_Labelled]:
     texts: dict[str, dict[str, Any]] = {}
     if texts_path is not None:
@@ -193,7 +200,9 @@ def _read_labelled(labels_path: Path, texts_path: Path | None) -> Iterator[_Labe
         where = f"{labels_path}: line {number}"
         gold = {}
         for tag in TAGS:
-            value = record.get(tag)
+            if tag not in record:
+                raise ConfigError(f"{where}: field \"{tag}\" is missing: every line needs {', '.join(TAGS)} as 0 or 1.")
+            value = record[tag]
             if value not in (0, 1) or isinstance(value, float):
                 raise ConfigError(f"{where}: {tag} = {value!r}: expected 0 or 1.")
             gold[tag] = bool(value)

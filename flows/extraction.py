@@ -12,6 +12,8 @@ import dataclasses
 import multiprocessing
 import os
 import signal
+import subprocess
+import sys
 import threading
 import time
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -119,12 +121,18 @@ class ExtractionPool:
         self.places_config = places_config or PlacesConfig()
         self.workers = settings.workers or os.cpu_count() or 2
         self._executor: ProcessPoolExecutor | None = None
+        self._answered: set[int] = set()  # ids of the pools that returned at least one page
+        self._start_problem: str | None = None  # why workers cannot start, found once per pass
         self._lock = threading.Lock()  # sources run in threads: one pool start, one restart per breakage
 
     def _pool(self) -> ProcessPoolExecutor:
         with self._lock:
             if self._executor is None:
                 # forkserver: forking a process running Prefect's threads can deadlock; spawn re-imports everything.
+                # The forkserver is started as `python -c …`, which puts the working folder first on sys.path
+                # (Python 3.11 ignores the sys.path the parent hands it): a folder named newsmon/, flows/ or
+                # warehouse/ where the user stands would shadow the installed packages. Safe-path mode keeps it out.
+                os.environ.setdefault("PYTHONSAFEPATH", "1")
                 context = multiprocessing.get_context("forkserver")
                 context.set_forkserver_preload(["extractors", "classifiers", "places", "flows.extraction"])
                 self._executor = ProcessPoolExecutor(
@@ -153,15 +161,36 @@ class ExtractionPool:
         hard_limit_s = self.settings.extract_timeout_s * 2 + 30
         executor, future = self._submit(page, lang_hint)
         try:
-            return await asyncio.wait_for(asyncio.wrap_future(future), hard_limit_s)
+            result = await asyncio.wait_for(asyncio.wrap_future(future), hard_limit_s)
+            self._answered.add(id(executor))
+            return result
         except TimeoutError:
             self.restart(executor)
             reason, detail = FailureReason.EXTRACTION_TIMEOUT, f"worker gave no answer within {hard_limit_s:g} s"
         except BrokenProcessPool:
+            answered_before = id(executor) in self._answered
             self.restart(executor)
-            reason, detail = FailureReason.EXTRACTION_FAILED, "worker died (out of memory or a native crash)"
+            problem = None if answered_before else await asyncio.to_thread(self.start_problem)
+            if problem is not None:
+                reason, detail = FailureReason.WORKER_UNAVAILABLE, f"extraction workers cannot start: {problem}"
+            else:
+                reason, detail = FailureReason.EXTRACTION_FAILED, "worker died (out of memory or a native crash)"
         sent_back = dataclasses.replace(page, html="")
         return WorkerResult(sent_back, None, ExtractionFailure(sent_back, reason, detail), 0.0, 0.0)
+
+    def start_problem(self) -> str | None:
+        """Why a worker cannot start here, or None if it can: the worker's own import, replayed in a process started
+        the way the forkserver is (same interpreter, folder and environment), with its error kept. A pool that
+        breaks before its first answer is otherwise indistinguishable from a crash on the page."""
+        with self._lock:
+            if self._start_problem is None:
+                probe = subprocess.run(
+                    [sys.executable, "-c", f"import {__name__}"], capture_output=True, text=True, timeout=120
+                )
+                lines = [line.strip() for line in probe.stderr.splitlines() if line.strip()]
+                failed = lines[-1] if lines else f"exit code {probe.returncode}"
+                self._start_problem = "" if probe.returncode == 0 else failed
+            return self._start_problem or None
 
     def restart(self, broken: ProcessPoolExecutor) -> None:
         """Kill a broken pool's workers and forget it, unless another thread already replaced it."""
@@ -171,6 +200,7 @@ class ExtractionPool:
             for process in list((getattr(broken, "_processes", None) or {}).values()):
                 process.kill()
             broken.shutdown(wait=False, cancel_futures=True)
+            self._answered.discard(id(broken))
             self._executor = None
 
     def close(self) -> None:

@@ -30,7 +30,16 @@ from flows.extraction import ExtractionPool, WorkerResult
 from newsmon import defaults
 from newsmon.config import Config, SourceConfig
 from newsmon.passlock import pass_lock
-from newsmon.records import FeedItem, FetchAttempt, FetchedPage, PassSummary, SourceSummary, TaggedArticle
+from newsmon.records import (
+    NETWORK_REASONS,
+    FailureReason,
+    FeedItem,
+    FetchAttempt,
+    FetchedPage,
+    PassSummary,
+    SourceSummary,
+    TaggedArticle,
+)
 from places import load_gazetteer
 from stories import StoryAssigner
 from stories.storing import assign_pending_stories
@@ -138,10 +147,11 @@ class IngestPass:
 
 def check_before_pass(config: Config) -> None:
     """What would otherwise fail mid-pass, checked before any source is contacted: the rules and place names
-    load (a bad rules_dir or extra_names file would break every worker of the pool), and the warehouse, its lock
-    folder and the analyst copy are writable."""
+    load (a bad rules_dir or extra_names file would break every worker of the pool), the warehouse file is a
+    DuckDB database, and the warehouse, its lock folder and the analyst copy are writable."""
     load_classifier(config.classifier)
     load_gazetteer(config.places.extra_names)
+    wh.check_is_warehouse(config.warehouse.path)
     wh.check_writable(config.warehouse.path, config.warehouse.analyst_path)
 
 
@@ -190,6 +200,8 @@ async def _pipeline(
     failures: list[FetchAttempt] = []
     retried: list[FetchAttempt] = []  # attempts that were retried: recorded in `fetches`, not counted as failures
     reasons: Counter[str] = Counter()
+    first_error: dict[str, str] = {}  # per reason, the first failure's whole text, for the alarm
+    articles_back = 0  # pages that came back from the pool as articles, new or not
     batch_size = defaults.STORE_BATCH_ARTICLES
     fetch_slots = asyncio.Semaphore(max(1, ingest_pass.config.fetch.per_host_concurrency) * 2)
     # Pages waiting in or for the pool are bounded, so a 50,000-item feed never holds 50,000 pages in memory.
@@ -219,7 +231,9 @@ async def _pipeline(
         ingest_pass.times.add("extract", result.extract_s)
         ingest_pass.times.add("classify", result.classify_s)
         ingest_pass.times.add("worker_cpu", result.cpu_s)
+        nonlocal articles_back
         if result.tagged is not None:
+            articles_back += 1
             pending.append(result.tagged)
             pending_attempts.append(result.page.attempt)
         else:
@@ -231,6 +245,7 @@ async def _pipeline(
                 FetchAttempt(attempt.url, attempt.source, attempt.status, error, attempt.elapsed_ms, attempt.fetched_at)
             )
             reasons[failure.reason.value] += 1
+            first_error.setdefault(failure.reason.value, error)
 
     async with await _fetcher_for(ingest_pass, source) as fetcher:
 
@@ -246,7 +261,9 @@ async def _pipeline(
                     collect(await ingest_pass.pool.extract(page, source.lang))
                 else:
                     failures.append(result.attempt)
-                    reasons[(result.attempt.error or "").split(":", 1)[0]] += 1
+                    reason = (result.attempt.error or "").split(":", 1)[0]
+                    reasons[reason] += 1
+                    first_error.setdefault(reason, result.attempt.error or "")
             if len(pending) >= batch_size or len(failures) >= batch_size:
                 # In a thread, so fetching and the pool keep going while DuckDB writes the batch.
                 await asyncio.to_thread(store, take_batch())
@@ -262,6 +279,22 @@ async def _pipeline(
         await asyncio.gather(*(crew_member() for _ in range(min(crew, len(items)))))
     store(take_batch())
     summary.errors = [f"{reason} ×{count}" for reason, count in reasons.most_common()]
+    summary.alarm = same_failure_alarm(reasons, first_error, articles_back)
+    if summary.alarm:
+        log.warning("source %s: %s", source.name, summary.alarm)
+
+
+def same_failure_alarm(reasons: Counter[str], first_error: dict[str, str], articles_back: int) -> str | None:
+    """When no page of a source became an article and the pages failed for one reason that is not the network's
+    (nor robots.txt, a site's choice), the fault is ours or the machine's: workers that cannot start, every page
+    without text. A quiet count in a table would hide it."""
+    ours = {r: n for r, n in reasons.items() if r not in NETWORK_REASONS and r != FailureReason.ROBOTS_DISALLOWED}
+    if articles_back or len(ours) != 1:
+        return None
+    reason, count = next(iter(ours.items()))
+    if count < 2:
+        return None
+    return f"no page became an article: {count} failed the same way, not for network trouble: {first_error[reason]}"
 
 
 def record_discovery(

@@ -11,7 +11,7 @@ import json
 import logging
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -19,7 +19,7 @@ import click
 
 from newsmon import __version__
 from newsmon.config import CONFIG_ENV, Config, load_config
-from newsmon.errors import NewsmonError
+from newsmon.errors import ConfigError, NewsmonError
 
 F = TypeVar("F", bound=Callable[..., Any])
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
@@ -44,7 +44,9 @@ def config_option(func: F) -> F:
 
 
 def output_options(func: F) -> F:
-    return click.option("--json", "as_json", is_flag=True, help="Rows as JSON Lines instead of a table.")(func)
+    func = click.option("--full", is_flag=True, help="Show every cell whole in the table, however long.")(func)
+    func = click.option("--csv", "as_csv", is_flag=True, help="Rows as CSV with a header line, cells whole.")(func)
+    return click.option("--json", "as_json", is_flag=True, help="Rows as JSON Lines, cells whole.")(func)
 
 
 def _cell(value: Any) -> str:
@@ -69,15 +71,43 @@ def _json_value(value: Any) -> Any:
     return value
 
 
+def cut(text: str, width: int | None) -> str:
+    """`text` in at most `width` characters; a cut is always marked with `…`, never silent."""
+    if width is None or len(text) <= width:
+        return text
+    return text[: max(width - 1, 0)] + "…"
+
+
 def print_rows(
-    columns: Sequence[str], rows: Sequence[Sequence[Any]], as_json: bool = False, max_width: int = 60
+    columns: Sequence[str],
+    rows: Sequence[Sequence[Any]],
+    as_json: bool = False,
+    max_width: int | None = 60,
+    *,
+    as_csv: bool = False,
+    full: bool = False,
+    whole: Sequence[str] = (),
 ) -> None:
-    """A plain aligned table on stdout, or JSON Lines with the column names as keys."""
+    """A plain aligned table on stdout (cells cut at `max_width` with `…`, except `whole` columns or with `full`),
+    or JSON Lines / CSV with every cell whole."""
     if as_json:
         for row in rows:
             click.echo(json.dumps({c: _json_value(v) for c, v in zip(columns, row, strict=True)}, ensure_ascii=False))
         return
-    cells = [[_cell(v)[:max_width] for v in row] for row in rows]
+    if as_csv:
+        import csv
+        import io
+
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\n")
+        writer.writerow(columns)
+        for row in rows:
+            writer.writerow(["" if v is None else json.dumps(_json_value(v), ensure_ascii=False)
+                             if isinstance(v, list | tuple | dict) else _json_value(v) for v in row])  # fmt: skip
+        click.echo(buffer.getvalue(), nl=False)
+        return
+    limits = [None if full or c in whole else max_width for c in columns]
+    cells = [[cut(_cell(v), limit) for v, limit in zip(row, limits, strict=True)] for row in rows]
     widths = [max([len(c)] + [len(r[i]) for r in cells]) for i, c in enumerate(columns)]
     click.echo("  ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True)).rstrip())
     click.echo("  ".join("-" * w for w in widths))
@@ -115,8 +145,13 @@ def cli(verbose: bool) -> None:
 
 
 def print_pass_summary(summary: Any) -> None:
-    rows = [(s.source, s.seen, s.new, s.failed, ", ".join(s.errors)[:90]) for s in summary.sources]
-    print_rows(["source", "seen", "new", "failed", "failures"], rows)
+    rows = [(s.source, s.seen, s.new, s.failed, ", ".join(s.errors)) for s in summary.sources]
+    print_rows(["source", "seen", "new", "failed", "failures"], rows, max_width=90)
+    alarms = [(s.source, s.alarm) for s in summary.sources if s.alarm]
+    for source, alarm in alarms:
+        click.echo(f"\n!! {source}: {alarm}")
+    if alarms:
+        click.echo("!! newsmon, not the sites, is the likely cause: see docs/troubleshooting.md")
     click.echo()
     from newsmon.records import TAGS
 
@@ -171,7 +206,7 @@ def serve(config_path: Path | None) -> None:
 @click.option("--weeks", default=12, show_default=True, type=click.IntRange(min=1),
               help="How many weeks back, this one included.")  # fmt: skip
 @output_options
-def trends(config_path: Path | None, weeks: int, as_json: bool) -> None:
+def trends(config_path: Path | None, weeks: int, as_json: bool, as_csv: bool, full: bool) -> None:
     """Weekly article counts per tag, from the analyst copy.
 
     Example: newsmon trends --weeks 4 --json
@@ -179,10 +214,10 @@ def trends(config_path: Path | None, weeks: int, as_json: bool) -> None:
     import warehouse as wh
 
     config = _load(config_path)
-    with wh.open_warehouse(config.warehouse.analyst_path, read_only=True) as warehouse:
+    with wh.open_warehouse(config.warehouse.analyst_path, read_only=True, role="analyst copy") as warehouse:
         rows = wh.weekly_tag_counts(warehouse, weeks)
-    if as_json:
-        print_rows(rows.columns, rows.rows, as_json=True)
+    if as_json or as_csv:
+        print_rows(rows.columns, rows.rows, as_json=as_json, as_csv=as_csv)
         return
     _print_trend_table(rows.rows)
 
@@ -196,38 +231,42 @@ def _print_trend_table(rows: Sequence[Sequence[Any]]) -> None:
     print_rows(["week", *TAGS], [(str(week), *(counts.get(t, 0) for t in TAGS)) for week, counts in by_week.items()])
 
 
-@cli.command(context_settings=CONTEXT)
+@cli.command(context_settings={**CONTEXT, "ignore_unknown_options": True})  # "-- a comment" is SQL, not an option
 @config_option
 @click.argument("query")
 @output_options
-def sql(config_path: Path | None, query: str, as_json: bool) -> None:
-    """Run SQL against the read-only analyst copy of the warehouse (`-` reads the SQL from stdin).
+def sql(config_path: Path | None, query: str, as_json: bool, as_csv: bool, full: bool) -> None:
+    """Run read-only SQL against the analyst copy of the warehouse (`-` reads the SQL from stdin).
 
-    Example: newsmon sql "SELECT tag, count(*) FROM article_tags GROUP BY tag"
+    Nothing can be written, attached, installed or changed, and no file outside the warehouse can be read: export
+    results with --csv or --json, or open the analyst copy with `duckdb -readonly`. Table cells longer than 80
+    characters end in `…`; --full, --csv and --json show them whole.
+
+    Example: newsmon sql --csv "SELECT tag, count(*) FROM article_tags GROUP BY tag" > tags.csv
     """
     import warehouse as wh
 
     config = _load(config_path)
     text = sys.stdin.read() if query == "-" else query
-    with wh.open_warehouse(config.warehouse.analyst_path, read_only=True) as warehouse:
+    with wh.open_for_analysts(config.warehouse.analyst_path) as warehouse:
         rows = wh.run_sql(warehouse, text)
-    print_rows(rows.columns, rows.rows, as_json=as_json, max_width=80)
+    print_rows(rows.columns, rows.rows, as_json=as_json, max_width=80, as_csv=as_csv, full=full)
 
 
 @cli.command(context_settings=CONTEXT)
 @config_option
 @output_options
-def sources(config_path: Path | None, as_json: bool) -> None:
-    """Health of each source: last success, consecutive failures, last error.
+def sources(config_path: Path | None, as_json: bool, as_csv: bool, full: bool) -> None:
+    """Health of each source: last success, consecutive failures, the whole last error.
 
     Example: newsmon sources --json
     """
     import warehouse as wh
 
     config = _load(config_path)
-    with wh.open_warehouse(config.warehouse.analyst_path, read_only=True) as warehouse:
+    with wh.open_warehouse(config.warehouse.analyst_path, read_only=True, role="analyst copy") as warehouse:
         rows = wh.source_health(warehouse)
-    print_rows(rows.columns, rows.rows, as_json=as_json)
+    print_rows(rows.columns, rows.rows, as_json=as_json, as_csv=as_csv, full=full, whole=["last_error"])
 
 
 @cli.command(context_settings=CONTEXT)
@@ -245,7 +284,7 @@ def demo(directory: Path) -> None:
 
 @cli.command(context_settings=CONTEXT)
 @config_option
-@click.option("--input", "input_file", type=click.File("r", encoding="utf-8"), default="-",
+@click.option("--input", "input_file", type=click.File("rb"), default="-",
               help="JSON Lines with id, title, text and optional lang. Default: stdin.")  # fmt: skip
 def classify(config_path: Path | None, input_file: Any) -> None:
     """Tag JSON Lines of articles: one line out per line in, with scores, labels, evidence and places.
@@ -264,10 +303,21 @@ def classify(config_path: Path | None, input_file: Any) -> None:
     def locate(doc: Any) -> list[str]:
         return [found.place for found in find_places(gazetteer, doc.title, doc.text)]
 
-    bad = classify_jsonl(input_file, sys.stdout, sys.stderr, classifier, locate)
+    bad = classify_jsonl(_utf8_lines(input_file), sys.stdout, sys.stderr, classifier, locate)
     if bad:
         click.echo(f"{bad} line(s) skipped, see above", err=True)
         sys.exit(1)
+
+
+def _utf8_lines(stream: Any) -> Iterator[str]:
+    """Lines decoded one by one, so the lines before a bad byte are classified and the error names its line."""
+    name = getattr(stream, "name", "<stdin>")
+    for number, raw in enumerate(stream, start=1):
+        try:
+            yield raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise ConfigError(f"{name}: line {number} is not UTF-8 text (byte {raw[exc.start]:#04x}); the lines "
+                              "before it were classified; save the file as UTF-8 and run again") from exc  # fmt: skip
 
 
 def _classifier_config(config_path: Path | None) -> Any:

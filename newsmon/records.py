@@ -34,6 +34,13 @@ class FailureReason(StrEnum):
     EXTRACTION_FAILED = "extraction_failed"
     EXTRACTION_TIMEOUT = "extraction_timeout"
     NO_TEXT = "no_text"
+    WORKER_UNAVAILABLE = "worker_unavailable"  # extraction workers could not start here: no page's fault
+
+
+NETWORK_REASONS = frozenset(
+    {FailureReason.TIMEOUT, FailureReason.CONNECTION, FailureReason.HTTP_STATUS, FailureReason.TOO_MANY_REDIRECTS}
+)
+"""Reasons that say something about the site or the network, not about newsmon or the page's content."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,6 +154,7 @@ class SourceSummary:
     new: int = 0
     failed: int = 0
     errors: list[str] = field(default_factory=list)
+    alarm: str | None = None  # every page failed the same way, not for network trouble: something is wrong here
 
 
 @dataclass(slots=True)

@@ -199,7 +199,7 @@ def test_config_option_wins_over_newsmon_config_env(tmp_path: Path, monkeypatch:
     monkeypatch.setenv("NEWSMON_CONFIG", str(bad))
     result = run_newsmon("sources", "--config", good)
     assert result.exit_code == 1  # the good config is read; there is no warehouse yet
-    assert "no warehouse here yet. Run `newsmon run` first." in result.stderr
+    assert "no analyst copy here yet. Run `newsmon run` first." in result.stderr
     assert "bad.toml" not in result.stderr
 
 
@@ -223,7 +223,7 @@ def test_relative_warehouse_path_is_relative_to_the_config_file(
     result = run_newsmon("sources", "--config", "../conf/newsmon.toml")
     assert result.exit_code == 1
     expected = config_dir.resolve() / "data" / "w.analyst.duckdb"
-    assert f"Error: {expected}: no warehouse here yet. Run `newsmon run` first." in result.stderr
+    assert f"Error: {expected}: no analyst copy here yet. Run `newsmon run` first." in result.stderr
     assert not (cwd / "data").exists()
 
 

@@ -194,7 +194,7 @@ def test_live_warehouse_held_by_another_process_fails_the_pass_clearly(news_site
         assert holder.stdout and holder.stdout.readline().strip() == "ok"
         result = run_newsmon("run", "--config", config)
         assert result.exit_code == 1
-        assert "another process holds this DuckDB file" in result.stderr
+        assert "another process holds the live warehouse" in result.stderr
         assert "analyst copy" in result.stderr
     finally:
         holder.kill()

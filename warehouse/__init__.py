@@ -1,6 +1,14 @@
 """The DuckDB warehouse: connection, migrations, writes and reads. All of newsmon's SQL lives in this package."""
 
-from warehouse.connect import Warehouse, apply_migrations, check_writable, open_warehouse, publish_analyst_copy
+from warehouse.connect import (
+    Warehouse,
+    apply_migrations,
+    check_is_warehouse,
+    check_writable,
+    open_for_analysts,
+    open_warehouse,
+    publish_analyst_copy,
+)
 from warehouse.digests import (
     FailingSource,
     NotificationRecord,
@@ -73,12 +81,14 @@ __all__ = [
     "Rows",
     "Warehouse",
     "apply_migrations",
+    "check_is_warehouse",
     "check_writable",
     "current_labels",
     "finish_run",
     "iter_articles_for_retag",
     "known_urls",
     "mark_interrupted_runs",
+    "open_for_analysts",
     "open_warehouse",
     "publish_analyst_copy",
     "recent_articles",

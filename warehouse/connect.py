@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import tempfile
 import threading
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -111,10 +112,15 @@ def check_writable(path: Path, analyst_path: Path) -> None:
             raise WarehouseError(f"{target.parent}: the {role}'s folder is not writable by this user")
 
 
-def open_warehouse(path: Path, *, read_only: bool = False, migrate: bool = True) -> Warehouse:
-    """Open (creating if needed) the warehouse at `path` and bring its schema up to date."""
+def open_warehouse(
+    path: Path, *, read_only: bool = False, migrate: bool = True, role: str = "warehouse"
+) -> Warehouse:
+    """Open (creating if needed) the warehouse at `path` and bring its schema up to date.
+
+    `role` names the file in messages ("warehouse" or "analyst copy"), so a reader is told which file is held.
+    """
     if read_only and not path.exists():
-        raise WarehouseError(f"{path}: no warehouse here yet. Run `newsmon run` first.")
+        raise WarehouseError(f"{path}: no {role} here yet. Run `newsmon run` first.")
     if not read_only:
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -123,20 +129,66 @@ def open_warehouse(path: Path, *, read_only: bool = False, migrate: bool = True)
     try:
         connection = duckdb.connect(str(path), read_only=read_only)
     except duckdb.IOException as exc:
-        message = str(exc)
+        message = _first_line(exc)
         if "lock" in message.lower():
-            raise WarehouseLocked(
-                f"{path}: another process holds this DuckDB file ({message.splitlines()[0][:200]}). "
-                "Only one process may open the live warehouse: analysts should open the analyst copy "
-                "(`newsmon sql`, or `duckdb -readonly <analyst_path>`), and only one pass runs at a time."
-            ) from exc
-        raise WarehouseError(f"{path}: cannot open the warehouse: {message}") from exc
+            raise WarehouseLocked(f"{path}: {_LOCKED_ADVICE[role]} DuckDB said: {message}") from exc
+        raise WarehouseError(f"{path}: cannot open the {role}: {message}") from exc
     except duckdb.Error as exc:
-        raise WarehouseError(f"{path}: cannot open the warehouse: {exc}") from exc
+        raise WarehouseError(f"{path}: cannot open the {role}: {_first_line(exc)}") from exc
     warehouse = Warehouse(connection, path, read_only)
     if migrate and not read_only:
         apply_migrations(warehouse)
     return warehouse
+
+
+_LOCKED_ADVICE = {
+    "warehouse": "another process holds the live warehouse. Only one process may open it: analysts open the "
+    "analyst copy (`newsmon sql`, or `duckdb -readonly <analyst_path>`), and only one pass runs at a time.",
+    "analyst copy": "another process holds the analyst copy open for writing. Open it read-only "
+    "(`newsmon sql`, or `duckdb -readonly <analyst_path>`) and close the session that wrote to it.",
+}
+
+
+def _first_line(exc: BaseException) -> str:
+    """DuckDB's message whole, on one line: cutting it mid-word would hide what it meant."""
+    return " ".join(str(exc).split())
+
+
+def open_for_analysts(path: Path) -> Warehouse:
+    """The analyst copy, read-only, with DuckDB's own switches locked on: an analyst's SQL can read the warehouse
+    and nothing else. External access off means no file is written or read (COPY, EXPORT, read_text, ATTACH,
+    INSTALL, LOAD); the configuration lock means no SET can turn it back on. Spill files go to the system's
+    temporary folder, so nothing appears beside the warehouse either."""
+    warehouse = open_warehouse(path, read_only=True, role="analyst copy")
+    try:
+        spill = Path(tempfile.gettempdir()) / f"newsmon-sql-{os.getpid()}"
+        warehouse.execute(f"SET temp_directory = '{_sql_path(spill)}'")
+        warehouse.execute("SET enable_external_access = false")
+        warehouse.execute("SET lock_configuration = true")
+    except BaseException:
+        warehouse.close()
+        raise
+    return warehouse
+
+
+def check_is_warehouse(path: Path) -> None:
+    """Refuse, before a pass starts, a warehouse path that holds something other than a DuckDB database.
+
+    A DuckDB file carries the magic bytes `DUCK` at offset 8; reading 12 bytes takes no lock, so this works while
+    analysts or another pass hold the file.
+    """
+    if not path.is_file() or path.stat().st_size == 0:
+        return
+    try:
+        with path.open("rb") as handle:
+            header = handle.read(12)
+    except OSError as exc:
+        raise WarehouseError(f"{path}: cannot read the warehouse: {exc.strerror or exc}") from exc
+    if header[8:12] != b"DUCK":
+        raise WarehouseError(
+            f"{path}: this file is not a DuckDB warehouse (damaged, or another kind of file). "
+            "Move it aside and run again to start a new warehouse, or point [warehouse] path at the right file."
+        )
 
 
 def migration_files() -> list[tuple[int, str, str]]:

@@ -54,12 +54,37 @@ def weekly_tag_counts(warehouse: Warehouse, weeks: int, now: datetime | None = N
     )
 
 
+READ_ONLY_ADVICE = (
+    "SQL here is read-only: it cannot write or read files, attach databases, install or load extensions, or "
+    "change settings. Export results with --csv or --json (newsmon sql --csv \"SELECT …\" > out.csv), or open "
+    "the analyst copy in the duckdb CLI: duckdb -readonly {path}"
+)
+
+
 def run_sql(warehouse: Warehouse, sql: str) -> Rows:
-    """Run an analyst's SQL (the warehouse is opened read-only by the caller)."""
+    """Run an analyst's SQL on a warehouse opened by `open_for_analysts`; refusals say why and what to do instead."""
+    try:
+        statements = duckdb.extract_statements(sql)
+    except duckdb.Error as exc:
+        raise QueryError(f"SQL failed: {exc}") from exc
+    if not statements:
+        raise QueryError("no SQL statement given (empty, blank or only comments). Example: newsmon sql \"SELECT "
+                         "count(*) FROM articles\"")  # fmt: skip
     try:
         return _rows(warehouse, sql)
     except duckdb.Error as exc:
+        if _refused_as_read_only(exc):
+            message = " ".join(str(exc).split())
+            raise QueryError(f"refused: {message}. {READ_ONLY_ADVICE.format(path=warehouse.path)}") from exc
         raise QueryError(f"SQL failed: {exc}") from exc
+
+
+def _refused_as_read_only(exc: duckdb.Error) -> bool:
+    """DuckDB's own refusals: external access disabled, configuration locked, or a write to a read-only file."""
+    if isinstance(exc, duckdb.PermissionException):
+        return True
+    text = str(exc)
+    return "configuration has been locked" in text or "read-only mode" in text
 
 
 def source_health(warehouse: Warehouse) -> Rows:
@@ -119,7 +144,7 @@ def urls_to_retry(warehouse: Warehouse, source: str, since: datetime, max_attemp
         """
         SELECT url FROM fetches
         WHERE source = $1 AND fetched_at >= $2 AND error IS NOT NULL
-          AND (split_part(error, ':', 1) IN ('timeout', 'connection', 'extraction_timeout')
+          AND (split_part(error, ':', 1) IN ('timeout', 'connection', 'extraction_timeout', 'worker_unavailable')
                OR (split_part(error, ':', 1) = 'http_status' AND status IN (429, 500, 502, 503, 504))
                OR error LIKE 'extraction_failed: worker died%'
                OR error LIKE '%robots.txt of % unreachable%')
