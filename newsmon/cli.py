@@ -440,6 +440,9 @@ def digest(config_path: Path | None, dry_run: bool, show_html: bool) -> None:
     """
     from notify import message_preview, send_digest
 
+    if show_html and not dry_run:  # a usage error (exit 2), in one line: nothing was sent
+        click.echo("Error: --html only changes what --dry-run prints; add --dry-run to preview the HTML.", err=True)
+        sys.exit(2)
     config = _load(config_path)
     outcome = send_digest(config, now=dt.datetime.now(dt.UTC), dry_run=dry_run)
     if outcome.message is not None and dry_run:

@@ -127,15 +127,25 @@ def load_config(path: str | os.PathLike[str] | None = None) -> Config:
     try:
         raw = tomllib.loads(config_path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise ConfigError(
-            f"{config_path}: no such config file. Pass --config, set ${CONFIG_ENV}, "
-            "or create newsmon.toml (see docs/configuration.md)."
-        ) from None
+        raise ConfigError(_missing_config(config_path, path)) from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{config_path}: not valid TOML: {exc}") from exc
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{config_path}: cannot read: {exc}") from exc
     return parse_config(raw, config_path)
+
+
+def _missing_config(config_path: Path, explicit: str | os.PathLike[str] | None) -> str:
+    """Name the file that is missing and where its name came from: a path the user typed is never "not found"."""
+    where = "" if config_path.is_absolute() else f" (in {Path.cwd()})"
+    if explicit:
+        return f"{config_path}: no such file{where}; it was given with --config."
+    if os.environ.get(CONFIG_ENV):
+        return f"{config_path}: no such file{where}; it was named by ${CONFIG_ENV}."
+    return (
+        f"no config file: {config_path} does not exist{where}. Pass --config, set ${CONFIG_ENV}, "
+        "or create newsmon.toml (see docs/configuration.md)."
+    )
 
 
 def parse_config(raw: Mapping[str, Any], config_path: Path) -> Config:

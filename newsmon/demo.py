@@ -81,9 +81,14 @@ def run_demo(
         print_rows(rows.columns, rows.rows, max_width=70)
         click.echo("\nArticles per tag and week (newsmon trends --weeks 12):")
         print_trends(wh.weekly_tag_counts(warehouse, 12).rows)
-    # No [digest] smtp_host in the demo config: the digest lands in the outbox as an .eml file.
+    # Previewed, not sent: the quickstart's first digest (preview, send, send again) is then the reader's to make.
     from notify import send_digest
 
-    click.echo("\nDigest (newsmon digest):")
-    click.echo(send_digest(config, now=datetime.now(UTC)).describe())
-    click.echo(f'\nNext: newsmon sql --config {config_path} "SELECT tag, count(*) FROM article_tags GROUP BY tag"')
+    click.echo("\nFirst digest, previewed (newsmon digest --dry-run; nothing sent or recorded):")
+    preview = send_digest(config, now=datetime.now(UTC), dry_run=True)
+    if preview.message is not None:
+        click.echo(f"Subject: {preview.message['Subject']} ({preview.articles} articles)")
+    else:
+        click.echo(preview.describe())
+    click.echo(f"\nNext: newsmon digest --config {config_path} --dry-run   (all of it; drop --dry-run to send it)")
+    click.echo(f'      newsmon sql --config {config_path} "SELECT tag, count(*) FROM article_tags GROUP BY tag"')

@@ -2,16 +2,24 @@
 
 Files under newsmon/sample_site/ are served with `{{BASE}}` replaced by the server's own address, with ETag and
 Last-Modified so conditional GETs work. Extra routes (fault injection, generated pages) can be added per instance.
+
+The site's dates are moved forward by whole weeks so that its newest story is always from the last week: the
+demo's trend table and the quickstart's `trends --weeks 4` then show this month's articles whenever they run.
+Whole weeks keep every weekday right; every form of date in the site (ISO, RFC 822, "8 September 2026",
+Iraqi month names in Arabic or Eastern Arabic digits) moves by the same amount, and so do expected.json's.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import mimetypes
+import re
 import ssl
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date, timedelta
 from email.utils import formatdate
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from importlib import resources
@@ -31,6 +39,77 @@ _CONTENT_TYPES = {
 }
 _STARTED = formatdate(usegmt=True)
 
+# The day after the newest date written in the site (its feeds' lastBuildDate, 20 Nov 2026): shifted dates stay
+# before today, never in the future.
+_SITE_WRITTEN_AFTER = date(2026, 11, 21)
+_MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+           "November", "December"]  # fmt: skip
+_IRAQI_MONTHS = ["كانون الثاني", "شباط", "آذار", "نيسان", "أيار", "حزيران", "تموز", "آب", "أيلول", "تشرين الأول",
+                 "تشرين الثاني", "كانون الأول"]  # fmt: skip
+_WEEKDAYS = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
+_EASTERN_DIGITS = str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩")
+_WESTERN_DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩", "0123456789")
+_ISO_DATE = r"(?<!\d)(20\d\d)-(\d\d)-(\d\d)(?!\d)"  # also inside 2026-11-05T11:20:00+03:00
+_RFC822_DATE = r"\b(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun), (\d\d) (" + "|".join(m[:3] for m in _MONTHS) + r") (20\d\d)\b"
+_ENGLISH_DATE = r"\b(\d{1,2}) (" + "|".join([*_MONTHS, *(m[:3] for m in _MONTHS if m != "May")]) + r") (20\d\d)\b"
+_ARABIC_DATE = r"([0-9٠-٩]{1,2}) (" + "|".join(_IRAQI_MONTHS) + r") ([0-9٠-٩]{4})"
+# One pass over the text, so a date already moved is never matched (and moved) again by another form.
+_ANY_DATE = re.compile("|".join(f"(?:{p})" for p in (_RFC822_DATE, _ISO_DATE, _ENGLISH_DATE, _ARABIC_DATE)))
+
+
+def sample_date_shift(today: date | None = None) -> timedelta:
+    """How far the sample site's dates move: whole weeks, so its newest date falls in the week before `today`."""
+    elapsed = ((today or date.today()) - _SITE_WRITTEN_AFTER).days
+    return timedelta(weeks=elapsed // 7)
+
+
+def shift_dates(text: str, shift: timedelta) -> str:
+    """`text` with every date the sample site writes moved by `shift`, each kept in its own form."""
+    if not shift:
+        return text
+
+    def iso(m: re.Match[str]) -> str:
+        return (date(int(m[1]), int(m[2]), int(m[3])) + shift).isoformat()
+
+    def rfc822(m: re.Match[str]) -> str:
+        moved = date(int(m[3]), [n[:3] for n in _MONTHS].index(m[2]) + 1, int(m[1])) + shift
+        return f"{_WEEKDAYS[moved.weekday()]}, {moved.day:02d} {_MONTHS[moved.month - 1][:3]} {moved.year}"
+
+    def english(m: re.Match[str]) -> str:
+        full = m[2] in _MONTHS
+        month = _MONTHS.index(m[2]) + 1 if full else [n[:3] for n in _MONTHS].index(m[2]) + 1
+        moved = date(int(m[3]), month, int(m[1])) + shift
+        name = _MONTHS[moved.month - 1]
+        return f"{moved.day} {name if full else name[:3]} {moved.year}"
+
+    def arabic(m: re.Match[str]) -> str:
+        eastern = m[1][0] in "٠١٢٣٤٥٦٧٨٩"
+        day, year = int(m[1].translate(_WESTERN_DIGITS)), int(m[3].translate(_WESTERN_DIGITS))
+        moved = date(year, _IRAQI_MONTHS.index(m[2]) + 1, day) + shift
+        digits = (str(moved.day), str(moved.year))
+        if eastern:
+            digits = (digits[0].translate(_EASTERN_DIGITS), digits[1].translate(_EASTERN_DIGITS))
+        return f"{digits[0]} {_IRAQI_MONTHS[moved.month - 1]} {digits[1]}"
+
+    forms = [(re.compile(p), move) for p, move in ((_RFC822_DATE, rfc822), (_ISO_DATE, iso),
+                                                   (_ENGLISH_DATE, english), (_ARABIC_DATE, arabic))]  # fmt: skip
+
+    def move_any(found: re.Match[str]) -> str:
+        for pattern, move in forms:
+            match = pattern.fullmatch(found[0])
+            if match:
+                return move(match)
+        return found[0]
+
+    return _ANY_DATE.sub(move_any, text)
+
+
+def sample_expected(shift: timedelta | None = None) -> dict[str, Any]:
+    """expected.json's golden facts, with the publication dates moved as the served site's are."""
+    shift = sample_date_shift() if shift is None else shift
+    facts: dict[str, Any] = json.loads(shift_dates((SAMPLE_SITE / "expected.json").read_text(encoding="utf-8"), shift))
+    return facts
+
 
 @dataclass(frozen=True, slots=True)
 class Request:
@@ -45,12 +124,21 @@ Handler = Callable[["_RequestHandler"], None]
 class SampleSite:
     """Serve a folder on a loopback address (127.0.0.1 unless told) on a free port, in a background thread.
 
-    Use as a context manager."""
+    Use as a context manager. The bundled site's dates are moved to recent weeks (see sample_date_shift) unless
+    `date_shift` says otherwise; another root's files are served as they are."""
 
     def __init__(
-        self, root: Path = SAMPLE_SITE, port: int = 0, host: str = "127.0.0.1", tls: ssl.SSLContext | None = None
+        self,
+        root: Path = SAMPLE_SITE,
+        port: int = 0,
+        host: str = "127.0.0.1",
+        tls: ssl.SSLContext | None = None,
+        date_shift: timedelta | None = None,
     ) -> None:
         self.root = root
+        if date_shift is None:
+            date_shift = sample_date_shift() if root == SAMPLE_SITE else timedelta(0)
+        self.date_shift = date_shift
         self.host = host
         self.tls = tls
         self.port = port
@@ -112,7 +200,8 @@ class SampleSite:
             return None
         data = path.read_bytes()
         if path.suffix in _TEXT_SUFFIXES:
-            data = data.replace(b"{{BASE}}", self.base_url.encode())
+            text = data.decode("utf-8").replace("{{BASE}}", self.base_url)
+            data = shift_dates(text, self.date_shift).encode("utf-8")
         self._rendered[relative] = (data, '"' + hashlib.sha1(data).hexdigest()[:16] + '"')
         return data
 

@@ -111,8 +111,11 @@ def _live_warehouse(config: Config) -> Iterator[wh.Warehouse]:
 
 @contextmanager
 def _warehouse_to_read(config: Config, dry_run: bool) -> Iterator[wh.Warehouse]:
-    """A preview reads the analyst copy, so it never waits behind a running pass; a real send reads the live file."""
-    if dry_run and config.warehouse.analyst_path.exists():
+    """A preview reads the analyst copy, so it never waits behind a running pass; a real send reads the live file.
+
+    A preview creates nothing: with no warehouse yet it says to run a pass first.
+    """
+    if dry_run and (config.warehouse.analyst_path.exists() or not config.warehouse.path.exists()):
         with wh.open_warehouse(config.warehouse.analyst_path, read_only=True) as warehouse:
             yield warehouse
         return

@@ -163,13 +163,27 @@ def test_password_in_config_file_is_refused_pointing_to_the_environment(tmp_path
     assert "hunter2" not in result.output + result.stderr, "the password's value must never be echoed"
 
 
-def test_missing_config_file_says_where_newsmon_looked(tmp_path: Path) -> None:
+def test_a_missing_file_given_with_config_is_named_as_given(tmp_path: Path) -> None:
     result = run_newsmon("sources", "--config", tmp_path / "nope.toml")
     assert result.exit_code == 1
-    assert (
-        f"Error: {tmp_path / 'nope.toml'}: no such config file. Pass --config, set $NEWSMON_CONFIG, "
-        "or create newsmon.toml (see docs/configuration.md)." in result.stderr
-    )
+    assert result.stderr == f"Error: {tmp_path / 'nope.toml'}: no such file; it was given with --config.\n"
+
+
+def test_a_missing_relative_config_says_which_folder_it_was_looked_for_in(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    result = run_newsmon("digest", "--config", "configs/newsmon.toml", "--dry-run")
+    assert result.exit_code == 1
+    assert result.stderr == f"Error: configs/newsmon.toml: no such file (in {tmp_path}); it was given with --config.\n"
+
+
+def test_no_config_anywhere_says_where_newsmon_looked(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("NEWSMON_CONFIG", raising=False)
+    result = run_newsmon("sources")
+    assert result.exit_code == 1
+    assert result.stderr.startswith(f"Error: no config file: newsmon.toml does not exist (in {tmp_path}). Pass")
 
 
 def test_newsmon_config_env_is_used_without_config_option(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -189,7 +203,7 @@ def test_newsmon_config_env_naming_a_missing_file_is_an_error(tmp_path: Path, mo
     monkeypatch.setenv("NEWSMON_CONFIG", str(tmp_path / "gone.toml"))
     result = run_newsmon("sources")
     assert result.exit_code == 1
-    assert f"Error: {tmp_path / 'gone.toml'}: no such config file." in result.stderr
+    assert result.stderr == f"Error: {tmp_path / 'gone.toml'}: no such file; it was named by $NEWSMON_CONFIG.\n"
 
 
 def test_config_option_wins_over_newsmon_config_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
