@@ -51,9 +51,10 @@ class WorkerResult:
 
 def _init_worker(classifier_config: ClassifierConfig, pass_pid: int, places_config: PlacesConfig) -> None:
     global _worker_classifier, _worker_gazetteer
+    # Watch first: a pass killed while this worker loads its rules and gazetteer must still take it down.
+    threading.Thread(target=_exit_with_the_pass, args=(pass_pid,), name="watch-pass", daemon=True).start()
     _worker_classifier = load_classifier(classifier_config)
     _worker_gazetteer = load_gazetteer(places_config.extra_names)
-    threading.Thread(target=_exit_with_the_pass, args=(pass_pid,), name="watch-pass", daemon=True).start()
 
 
 def _exit_with_the_pass(pass_pid: int) -> None:
