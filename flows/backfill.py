@@ -26,7 +26,10 @@ from flows.extraction import ExtractionPool
 from flows.ingest_pass import check_before_pass
 from newsmon.config import Config
 from newsmon.passlock import pass_lock
-from newsmon.records import Article, Classification, PassSummary, SourceSummary, TaggedArticle
+from newsmon.records import Article, PassSummary, SourceSummary, TaggedArticle
+from places import load_gazetteer
+from stories.assign import StoryAssigner
+from stories.storing import assign_pending_stories
 
 CHUNK = 250  # articles per worker task and per store transaction: big enough that neither costs per article
 REQUIRED = ("url", "title", "text", "published_at", "source")
@@ -152,7 +155,7 @@ def import_archive(
     """
     check_before_pass(config)
     progress = ImportProgress()
-    pool = ExtractionPool(config.extract, config.classifier)
+    pool = ExtractionPool(config.extract, config.classifier, config.places)
     with pass_lock(config.warehouse.path), wh.open_warehouse(config.warehouse) as warehouse:
         wh.mark_interrupted_runs(warehouse)
         started_at = datetime.now(UTC)
@@ -162,6 +165,8 @@ def import_archive(
                            report_every_s)  # fmt: skip
         finally:
             pool.close()
+        # As a pass does at its end: every stored article joins or starts its story.
+        assign_pending_stories(warehouse, load_gazetteer(config.places.extra_names), StoryAssigner())
         summary = PassSummary(run_id, started_at, datetime.now(UTC), list(progress.per_source.values()),
                               dict(progress.new_per_tag))  # fmt: skip
         if progress.new:
@@ -181,13 +186,12 @@ def _import_chunks(
     report: Callable[[ImportProgress], None],
     report_every_s: float,
 ) -> None:
-    in_flight: list[tuple[list[Article], Future[list[Classification]]]] = []
+    in_flight: list[Future[list[TaggedArticle]]] = []
     ahead = max(2, pool.workers * 2)  # chunks queued per worker: none waits, and memory stays bounded
     last_report = time.perf_counter()
 
     def store_oldest() -> None:
-        articles, future = in_flight.pop(0)
-        tagged = [TaggedArticle(a, c) for a, c in zip(articles, future.result(), strict=True)]
+        tagged = in_flight.pop(0).result()
         stored = wh.store_tagged_articles(warehouse, run_id, tagged, [])
         progress.new += len(stored)
         progress.already_stored += len(tagged) - len(stored)
@@ -202,7 +206,7 @@ def _import_chunks(
         fresh = [a for a in chunk if a.url not in known]  # a second import classifies nothing
         progress.already_stored += len(chunk) - len(fresh)
         if fresh:
-            in_flight.append((fresh, pool.classify(fresh)))
+            in_flight.append(pool.locate(fresh))
         while len(in_flight) >= ahead:
             store_oldest()
         if time.perf_counter() - last_report >= report_every_s:

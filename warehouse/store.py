@@ -12,6 +12,7 @@ from typing import Any
 
 from newsmon.records import TAGS, FetchAttempt, PassSummary, TaggedArticle
 from warehouse.connect import VARCHAR_LIST, Warehouse, as_json_list, insert_rows
+from warehouse.stories import place_rows, write_places
 
 
 def _naive_utc(moment: datetime | None) -> datetime | None:
@@ -165,6 +166,7 @@ def store_tagged_articles(
         )
         insert_rows(con, "article_urls", URL_COLUMNS, list(url_rows.items()), absent_on=("url",))
         _write_tags(con, new, now)
+        write_places(con, [row for t in new for row in place_rows(t.article.article_id, t.places)])
         insert_rows(con, "fetches", FETCH_COLUMNS, [_fetch_row(a, run_id) for a in attempts])
     return new
 
@@ -212,6 +214,11 @@ def source_validators(warehouse: Warehouse, source: str, url: str) -> tuple[str 
     """ETag and Last-Modified from the source's last successful discovery, if its URL has not changed."""
     rows = warehouse.rows("SELECT etag, last_modified FROM source_state WHERE source = ? AND url = ?", [source, url])
     return (rows[0][0], rows[0][1]) if rows else (None, None)
+
+
+def record_source_found(warehouse: Warehouse, source: str, found: str) -> None:
+    """Remember what the source's last discovery found it to be (after update_source_state wrote its row)."""
+    warehouse.execute("UPDATE source_state SET found = ? WHERE source = ?", [found[:1000], source])
 
 
 def update_source_state(
