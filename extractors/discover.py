@@ -466,9 +466,7 @@ async def _walk_sitemaps(
 
 
 def _as_failure(attempt: FetchAttempt, reason: FailureReason, detail: str) -> FetchAttempt:
-    return FetchAttempt(
-        attempt.url, attempt.source, attempt.status, f"{reason.value}: {detail}", attempt.elapsed_ms, attempt.fetched_at
-    )
+    return attempt.as_failure(reason, detail)
 
 
 def _unique(items: list[FeedItem]) -> Iterator[FeedItem]:
