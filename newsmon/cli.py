@@ -494,8 +494,7 @@ def migrate(config_path: Path | None) -> None:
 
     config = _load(config_path)
     with pass_lock(config.warehouse.path), wh.open_warehouse(config.warehouse, migrate=False) as warehouse:
-        applied = wh.apply_migrations(warehouse)
-        moved = wh.move_legacy_file(warehouse, required=True)
+        applied, moved = wh.bring_up_to_date(warehouse, required=True)
         versions = wh.schema_version(warehouse)
     click.echo(f"schema at migration {versions}" + (f" (applied now: {', '.join(applied)})" if applied else ""))
     if moved is None:

@@ -25,7 +25,8 @@ def project(tmp_path: Path) -> Path:
             ["site", "http://127.0.0.1:9/feed.rss", "connection: " + "refused by the host at the far end " * 6],
         )
         warehouse.execute(  # enough rows for a Parquet file in the data folder (a few rows stay in the catalog)
-            "INSERT INTO fetches SELECT 'http://127.0.0.1:9/' || range, 'site', 200, NULL, 5, now(), 1 FROM range(50)"
+            "INSERT INTO fetches (url, source, status, elapsed_ms, fetched_at, run_id) "
+            "SELECT 'http://127.0.0.1:9/' || range, 'site', 200, 5, now(), 1 FROM range(50)"
         )
     (tmp_path / "secret.key").write_text("the analyst must never read this\n", encoding="utf-8")
     return config

@@ -3,6 +3,7 @@
 from warehouse.connect import (
     Warehouse,
     apply_migrations,
+    bring_up_to_date,
     check_is_warehouse,
     check_writable,
     lake_exists,
@@ -14,6 +15,7 @@ from warehouse.digests import (
     FailingSource,
     NotificationRecord,
     SentNotification,
+    StoryReport,
     TaggedItem,
     digest_items,
     failing_sources,
@@ -24,6 +26,7 @@ from warehouse.digests import (
     pending_alert_items,
     record_notification,
     sent_notifications,
+    story_reports,
 )
 from warehouse.lake import attach_script
 from warehouse.legacy import LegacyMove, move_legacy_file
@@ -72,6 +75,7 @@ __all__ = [
     "FailingSource",
     "NotificationRecord",
     "SentNotification",
+    "StoryReport",
     "TaggedItem",
     "digest_items",
     "failing_sources",
@@ -82,10 +86,12 @@ __all__ = [
     "pending_alert_items",
     "record_notification",
     "sent_notifications",
+    "story_reports",
     "QueryError",
     "Rows",
     "Warehouse",
     "apply_migrations",
+    "bring_up_to_date",
     "check_is_warehouse",
     "check_writable",
     "current_labels",

@@ -18,7 +18,7 @@ import duckdb
 from newsmon.config import WarehouseConfig
 from newsmon.errors import MigrationFailed, WarehouseError
 from warehouse.lake import is_remote, open_lake_connection, prepare_embedded_catalog, sqlite_catalog_file
-from warehouse.legacy import move_legacy_file
+from warehouse.legacy import LegacyMove, move_legacy_file, pending_legacy_version
 
 
 class Warehouse:
@@ -159,8 +159,7 @@ def open_warehouse(target: WarehouseConfig | Path, *, read_only: bool = False, m
     warehouse = Warehouse(connection, config, read_only)
     if migrate and not read_only:
         try:
-            apply_migrations(warehouse)
-            move_legacy_file(warehouse)
+            bring_up_to_date(warehouse)
         except BaseException:
             warehouse.close()
             raise
@@ -225,8 +224,9 @@ def migration_files() -> list[tuple[int, str, str]]:
     return sorted(found)
 
 
-def apply_migrations(warehouse: Warehouse) -> list[str]:
-    """Apply, each in its own transaction, the migrations this lake has not seen. Returns their names.
+def apply_migrations(warehouse: Warehouse, up_to: int | None = None) -> list[str]:
+    """Apply, each in its own transaction, the migrations this lake has not seen (up to `up_to`, when given).
+    Returns their names.
 
     Migrations run on DuckLake: no PRIMARY KEY, UNIQUE or sequences (store.py keeps keys unique by its writes).
     """
@@ -236,7 +236,7 @@ def apply_migrations(warehouse: Warehouse) -> list[str]:
     done = {row[0] for row in warehouse.rows("SELECT version FROM schema_migrations")}
     applied = []
     for version, name, sql in migration_files():
-        if version in done:
+        if version in done or (up_to is not None and version > up_to):
             continue
         try:
             with warehouse.transaction() as con:
@@ -249,6 +249,18 @@ def apply_migrations(warehouse: Warehouse) -> list[str]:
             raise MigrationFailed(f"{warehouse.label}: migration {name} failed: {exc}") from exc
         applied.append(name)
     return applied
+
+
+def bring_up_to_date(warehouse: Warehouse, *, required: bool = False) -> tuple[list[str], LegacyMove | None]:
+    """Migrations, with an old single file moved in at its own schema version: the migrations after that version
+    then run on its rows too (006 gives old failures their reason). Returns the migrations applied and the move."""
+    applied = []
+    legacy_version = pending_legacy_version(warehouse)
+    if legacy_version is not None:
+        applied += apply_migrations(warehouse, up_to=legacy_version)
+    moved = move_legacy_file(warehouse, required=required)
+    applied += apply_migrations(warehouse)
+    return applied, moved
 
 
 def schema_version(warehouse: Warehouse) -> int:

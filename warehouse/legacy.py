@@ -66,6 +66,35 @@ def _columns(warehouse: Warehouse, database: str, table: str) -> list[str]:
     return [str(r[0]) for r in rows]
 
 
+def pending_legacy_version(warehouse: Warehouse) -> int | None:
+    """The schema version of an old file still to be moved in, or None (no file, or moved already)."""
+    source = warehouse.config.path
+    if not source.is_file():
+        return None
+    _ensure_bookkeeping(warehouse)
+    if _moved_before(warehouse, source) is not None:
+        return None
+    _attach(warehouse, source)
+    try:
+        row = warehouse.rows(f"SELECT coalesce(max(version), 0) FROM {_ALIAS}.main.schema_migrations")
+    except duckdb.Error:
+        return 0  # no schema_migrations: the move copies what tables there are
+    finally:
+        warehouse.execute(f"DETACH {_ALIAS}")
+    return int(row[0][0])
+
+
+def _attach(warehouse: Warehouse, source: Path) -> None:
+    quoted = str(source).replace("'", "''")
+    try:
+        warehouse.execute(f"ATTACH '{quoted}' AS {_ALIAS} (READ_ONLY)")
+    except duckdb.Error as exc:
+        raise WarehouseError(
+            f"{source}: cannot read the old warehouse to move it into the lake (is an older newsmon still running "
+            f"on it?): {str(exc).splitlines()[0][:200]}"
+        ) from exc
+
+
 def move_legacy_file(warehouse: Warehouse, *, required: bool = False) -> LegacyMove | None:
     """Copy every table of the old DuckDB file at `[warehouse] path` into the lake, in one transaction, then check
     the counts. Nothing to do (None) when there is no old file. Refused, with the reason, when the lake already holds
@@ -94,14 +123,7 @@ def _move(warehouse: Warehouse, source: Path) -> LegacyMove:
             f"{source}: not moved into the lake, which already holds articles or runs of its own ({warehouse.label}); "
             "point [warehouse] path elsewhere, or move the old file into an empty lake"
         )
-    quoted = str(source).replace("'", "''")
-    try:
-        warehouse.execute(f"ATTACH '{quoted}' AS {_ALIAS} (READ_ONLY)")
-    except duckdb.Error as exc:
-        raise WarehouseError(
-            f"{source}: cannot read the old warehouse to move it into the lake (is an older newsmon still running "
-            f"on it?): {str(exc).splitlines()[0][:200]}"
-        ) from exc
+    _attach(warehouse, source)
     try:
         counts = _copy_tables(warehouse, source)
     finally:
