@@ -11,10 +11,10 @@ import duckdb
 import pytest
 
 import warehouse as wh
-from warehouse.connect import migration_files
 from newsmon.config import load_config
 from newsmon.records import Article, Classification, FetchAttempt, TaggedArticle
 from tests.conftest import query, run_newsmon, write_config
+from warehouse.connect import migration_files
 
 SINGLE_FILE_SCHEMA = (Path(__file__).parent / "single_file_schema.sql").read_text(encoding="utf-8")
 
@@ -40,6 +40,8 @@ def _single_file_warehouse(path: Path, articles: int) -> None:
             con.execute(
                 "INSERT INTO fetches VALUES (?, 'tigris', 200, NULL, 12, now(), 1)", [f"http://127.0.0.1/a/{i}"]
             )
+        con.execute("INSERT INTO fetches VALUES ('http://127.0.0.1/slow', 'tigris', NULL, 'timeout: no answer', 5000, "
+                    "now(), 1)")  # fmt: skip
         con.execute(
             "INSERT INTO source_state (source, url, consecutive_failures) VALUES ('tigris', 'http://127.0.0.1/f', 0)"
         )
@@ -59,18 +61,21 @@ def test_migrate_moves_every_row_of_the_old_file_and_leaves_it_in_place(tmp_path
     assert result.exit_code == 0, result.output
     moved = dict(line.split() for line in result.stdout.splitlines() if len(line.split()) == 2)
     assert {table: moved[table] for table in ("articles", "article_tags", "fetches", "notifications")} == {
-        "articles": "3", "article_tags": "3", "fetches": "3", "notifications": "1"
+        "articles": "3", "article_tags": "3", "fetches": "4", "notifications": "1"
     }  # fmt: skip
-    assert "19 rows moved now" in result.stdout
+    assert "20 rows moved now" in result.stdout
     assert old_file.exists(), "the old file stays until the user deletes it"
     assert query(config, "SELECT count(*) AS n FROM articles") == [{"n": 3}]
     assert query(config, "SELECT week, tag, articles FROM tag_weekly") == [
         {"week": "2026-10-26", "tag": "returns", "articles": 3}
     ]
     assert query(config, "SELECT message_id FROM notifications") == [{"message_id": "<d1@newsmon>"}]
+    assert query(config, "SELECT reason FROM fetches WHERE error IS NOT NULL") == [{"reason": "timeout"}], (
+        "migrations newer than the old file run on its rows too"
+    )
 
     again = run_newsmon("migrate", "--config", config)
-    assert again.exit_code == 0 and "19 rows moved earlier" in again.stdout
+    assert again.exit_code == 0 and "20 rows moved earlier" in again.stdout
     assert query(config, "SELECT count(*) AS n FROM articles") == [{"n": 3}], "a second migrate copies nothing"
 
 
