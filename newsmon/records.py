@@ -189,3 +189,12 @@ class PassSummary:
     @property
     def articles_new(self) -> int:
         return sum(s.new for s in self.sources)
+
+
+@dataclass(frozen=True, slots=True)
+class AlertCandidate:
+    """An article stored this pass whose score on a watched tag reaches the alert threshold (store → notify)."""
+
+    article_id: str
+    tag: str
+    score: float
