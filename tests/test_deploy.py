@@ -90,6 +90,15 @@ def test_deploy_registers_what_serve_serves_with_the_configs_schedule(tmp_path: 
 
 
 @pytest.mark.usefixtures("prefect_harness")
+def test_deploying_again_after_a_schedule_change_replaces_the_schedule(tmp_path: Path) -> None:
+    config = write_config(tmp_path, [], extra=SCHEDULE)
+    assert run_newsmon("deploy", "--config", config).exit_code == 0
+    config.write_text(config.read_text().replace("*/15 * * * *", "5 * * * *"), encoding="utf-8")
+    assert run_newsmon("deploy", "--config", config).exit_code == 0
+    assert _registered()["newsmon-ingest"]["crons"] == ["5 * * * *"]
+
+
+@pytest.mark.usefixtures("prefect_harness")
 def test_a_written_prefect_yaml_registers_the_same_deployments(tmp_path: Path) -> None:
     config = write_config(tmp_path, [], extra=SCHEDULE)
     assert run_newsmon("deploy", "--config", config).exit_code == 0
