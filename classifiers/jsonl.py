@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any, TextIO
 
 from classifiers.classifier import SupportsClassify
@@ -31,12 +31,19 @@ def parse_article_line(line: str) -> ClassifierInput:
                            lang=record.get("lang") or None)
 
 
-def classify_jsonl(lines: Iterable[str], out: TextIO, err: TextIO, classifier: SupportsClassify) -> int:
+def classify_jsonl(
+    lines: Iterable[str],
+    out: TextIO,
+    err: TextIO,
+    classifier: SupportsClassify,
+    locate: Callable[[ClassifierInput], Sequence[str]] | None = None,
+) -> int:
     """Classify each line of `lines`, writing results to `out` in input order; returns the number of bad lines.
 
     A bad line (not JSON, not an object, id or text missing or of the wrong type) gets one message on `err`,
     such as `line 3: missing field "text"`, and the following lines are still classified. Blank lines are
-    skipped silently. The CLI should exit 1 when the count is above 0, so scripts notice skipped records.
+    skipped silently. With `locate`, each line also gets "places": the governorates it returns.
+    The CLI should exit 1 when the count is above 0, so scripts notice skipped records.
     """
     bad = 0
     for number, line in enumerate(lines, start=1):
@@ -55,5 +62,7 @@ def classify_jsonl(lines: Iterable[str], out: TextIO, err: TextIO, classifier: S
             "labels": list(result.labels),
             "evidence": {label: list(spans) for label, spans in result.evidence.items()},
         }
+        if locate is not None:
+            row["places"] = list(locate(doc))
         out.write(json.dumps(row, ensure_ascii=False) + "\n")
     return bad

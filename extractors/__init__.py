@@ -1,5 +1,6 @@
 """Web → records: discover article links, fetch pages politely, extract articles with trafilatura."""
 
+from extractors.charset import decode_html
 from extractors.discover import (
     Discovery,
     FeedInvalid,
@@ -8,7 +9,8 @@ from extractors.discover import (
     parse_section_page,
     parse_sitemap,
 )
-from extractors.fetch import Fetcher, FetchResult, PerHostState, Validators, decode_html
+from extractors.fetch import Fetcher, FetchResult, Validators
+from extractors.hosts import PerHostState
 from extractors.text import detect_language, extract_article, time_limit
 from extractors.urls import (
     UnsafeURL,

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from classifiers import load_classifier
 from extractors import extract_article, time_limit
 from extractors.text import ExtractionTimeout
-from newsmon.config import ClassifierConfig, ExtractConfig
+from newsmon.config import ClassifierConfig, ExtractConfig, PlacesConfig
 from newsmon.records import (
     Article,
     Classification,
@@ -33,8 +33,10 @@ from newsmon.records import (
     FetchedPage,
     TaggedArticle,
 )
+from places import Gazetteer, article_places, load_gazetteer
 
 _worker_classifier = None
+_worker_gazetteer: Gazetteer | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,10 +49,12 @@ class WorkerResult:
     cpu_s: float = 0.0  # the worker's CPU time for this page: busy seconds alone can't show a saturated machine
 
 
-def _init_worker(classifier_config: ClassifierConfig, pass_pid: int) -> None:
-    global _worker_classifier
-    _worker_classifier = load_classifier(classifier_config)
+def _init_worker(classifier_config: ClassifierConfig, pass_pid: int, places_config: PlacesConfig) -> None:
+    global _worker_classifier, _worker_gazetteer
+    # Watch first: a pass killed while this worker loads its rules and gazetteer must still take it down.
     threading.Thread(target=_exit_with_the_pass, args=(pass_pid,), name="watch-pass", daemon=True).start()
+    _worker_classifier = load_classifier(classifier_config)
+    _worker_gazetteer = load_gazetteer(places_config.extra_names)
 
 
 def _exit_with_the_pass(pass_pid: int) -> None:
@@ -78,8 +82,17 @@ def classify_article(article: Article, classifier_config: ClassifierConfig | Non
     return _worker_classifier.classify(ClassifierInput(article.article_id, article.title, article.text, article.lang))
 
 
+def locate_article(article: Article, places_config: PlacesConfig | None = None) -> TaggedArticle:
+    """Classify and place one article with the worker's classifier and gazetteer."""
+    global _worker_gazetteer
+    if _worker_gazetteer is None:
+        _worker_gazetteer = load_gazetteer((places_config or PlacesConfig()).extra_names)
+    places = article_places(_worker_gazetteer, article.title, article.text)
+    return TaggedArticle(article, classify_article(article), places)
+
+
 def extract_and_classify(page: FetchedPage, lang_hint: str | None, settings: ExtractConfig) -> WorkerResult:
-    """Runs in a worker: extract one page under its time limit, then classify it."""
+    """Runs in a worker: extract one page under its time limit, then classify it and find its places."""
     started, cpu_started = time.perf_counter(), time.process_time()
     try:
         with time_limit(settings.extract_timeout_s):
@@ -91,7 +104,7 @@ def extract_and_classify(page: FetchedPage, lang_hint: str | None, settings: Ext
     if isinstance(outcome, ExtractionFailure):
         failure = ExtractionFailure(sent_back, outcome.reason, outcome.detail)
         return WorkerResult(sent_back, None, failure, extracted - started, 0.0, time.process_time() - cpu_started)
-    tagged = TaggedArticle(outcome, classify_article(outcome))
+    tagged = locate_article(outcome)
     classified = time.perf_counter()
     return WorkerResult(
         sent_back, tagged, None, extracted - started, classified - extracted, time.process_time() - cpu_started
@@ -101,9 +114,12 @@ def extract_and_classify(page: FetchedPage, lang_hint: str | None, settings: Ext
 class ExtractionPool:
     """A process pool started on first use (an idle pass never pays for it), shared by every source of a pass."""
 
-    def __init__(self, settings: ExtractConfig, classifier_config: ClassifierConfig) -> None:
+    def __init__(
+        self, settings: ExtractConfig, classifier_config: ClassifierConfig, places_config: PlacesConfig | None = None
+    ) -> None:
         self.settings = settings
         self.classifier_config = classifier_config
+        self.places_config = places_config or PlacesConfig()
         self.workers = settings.workers or os.cpu_count() or 2
         self._executor: ProcessPoolExecutor | None = None
         self._answered: set[int] = set()  # ids of the pools that returned at least one page
@@ -119,12 +135,12 @@ class ExtractionPool:
                 # warehouse/ where the user stands would shadow the installed packages. Safe-path mode keeps it out.
                 os.environ.setdefault("PYTHONSAFEPATH", "1")
                 context = multiprocessing.get_context("forkserver")
-                context.set_forkserver_preload(["extractors", "classifiers", "flows.extraction"])
+                context.set_forkserver_preload(["extractors", "classifiers", "places", "flows.extraction"])
                 self._executor = ProcessPoolExecutor(
                     self.workers,
                     mp_context=context,
                     initializer=_init_worker,
-                    initargs=(self.classifier_config, os.getpid()),
+                    initargs=(self.classifier_config, os.getpid(), self.places_config),
                 )
             return self._executor
 

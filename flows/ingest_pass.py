@@ -40,6 +40,9 @@ from newsmon.records import (
     SourceSummary,
     TaggedArticle,
 )
+from places import load_gazetteer
+from stories import StoryAssigner
+from stories.storing import assign_pending_stories
 
 log = logging.getLogger(__name__)
 
@@ -79,13 +82,16 @@ class IngestPass:
         self.warehouse = warehouse
         self.run_id = run_id
         self.started_at = started_at
-        self.pool = ExtractionPool(config.extract, config.classifier)
+        self.pool = ExtractionPool(config.extract, config.classifier, config.places)
         self.times = StageTimes()
         self.new_per_tag: Counter[str] = Counter()
         self.alert_candidates: list[AlertCandidate] = []
+        self.gazetteer = load_gazetteer(config.places.extra_names)
+        self.stories = StoryAssigner()  # one per pass: the stories open in this pass stay in memory
         self.hosts = PerHostState()  # robots.txt and per-host limits, whichever sources share a host
         self._claimed: set[str] = set()  # article URLs a source of this pass has taken
         self._lock = threading.Lock()
+        self._stories_lock = threading.Lock()  # sources store in threads; stories are assigned in order, by one
 
     @classmethod
     @contextmanager
@@ -106,6 +112,7 @@ class IngestPass:
                 warehouse.close()
 
     def finish(self, sources: list[SourceSummary]) -> PassSummary:
+        self.assign_stories()  # articles stored before stories existed, or left without one by a crash
         summary = PassSummary(
             self.run_id, self.started_at, datetime.now(UTC), sources, dict(self.new_per_tag), self.times.as_dict(),
             round(self.times.worker_cpu, 3),
@@ -122,6 +129,11 @@ class IngestPass:
             self._claimed.update(item.url for item in unclaimed)
         return unclaimed
 
+    def assign_stories(self) -> None:
+        """Stories for the articles stored so far (and any an earlier run left without one)."""
+        with self._stories_lock:
+            assign_pending_stories(self.warehouse, self.gazetteer, self.stories)
+
     def note_stored(self, stored: list[TaggedArticle]) -> None:
         threshold = self.config.digest.alert_threshold
         with self._lock:
@@ -134,10 +146,11 @@ class IngestPass:
 
 
 def check_before_pass(config: Config) -> None:
-    """What would otherwise fail mid-pass, checked before any source is contacted: the rules load (a bad rules_dir
-    would break every worker of the pool), the warehouse file is a DuckDB database, and the warehouse, its lock
-    folder and the analyst copy are writable."""
+    """What would otherwise fail mid-pass, checked before any source is contacted: the rules and place names
+    load (a bad rules_dir or extra_names file would break every worker of the pool), the warehouse file is a
+    DuckDB database, and the warehouse, its lock folder and the analyst copy are writable."""
     load_classifier(config.classifier)
+    load_gazetteer(config.places.extra_names)
     wh.check_is_warehouse(config.warehouse.path)
     wh.check_writable(config.warehouse.path, config.warehouse.analyst_path)
 
@@ -207,6 +220,8 @@ async def _pipeline(
         started = time.perf_counter()
         stored = wh.store_tagged_articles(ingest_pass.warehouse, ingest_pass.run_id, tagged, attempts)
         wh.record_fetch_attempts(ingest_pass.warehouse, ingest_pass.run_id, failed + earlier)
+        if stored:
+            ingest_pass.assign_stories()
         ingest_pass.times.add("store", time.perf_counter() - started)
         ingest_pass.note_stored(stored)
         summary.new += len(stored)

@@ -317,15 +317,23 @@ def demo(directory: Path) -> None:
 @click.option("--input", "input_file", type=click.File("rb"), default="-",
               help="JSON Lines with id, title, text and optional lang. Default: stdin.")  # fmt: skip
 def classify(config_path: Path | None, input_file: Any) -> None:
-    """Tag JSON Lines of articles: one line out per line in, with scores, labels and evidence.
+    """Tag JSON Lines of articles: one line out per line in, with scores, labels, evidence and places.
+
+    "places" lists the Iraqi and Syrian governorates (ISO 3166-2, such as IQ-NI) the article is about.
 
     Bad lines are reported on stderr with their line number and skipped; the exit code is then 1.
     The same classifier as the ingest flow. Example: newsmon classify --input articles.jsonl > tags.jsonl
     """
     from classifiers import classify_jsonl, load_classifier
+    from places import find_places, load_gazetteer
 
     classifier = load_classifier(_classifier_config(config_path))
-    bad = classify_jsonl(_utf8_lines(input_file), sys.stdout, sys.stderr, classifier)
+    gazetteer = load_gazetteer(_places_config(config_path).extra_names)
+
+    def locate(doc: Any) -> list[str]:
+        return [found.place for found in find_places(gazetteer, doc.title, doc.text)]
+
+    bad = classify_jsonl(_utf8_lines(input_file), sys.stdout, sys.stderr, classifier, locate)
     if bad:
         click.echo(f"{bad} line(s) skipped, see above", err=True)
         sys.exit(1)
@@ -352,6 +360,16 @@ def _classifier_config(config_path: Path | None) -> Any:
     return _load(path).classifier
 
 
+def _places_config(config_path: Path | None) -> Any:
+    """The [places] table when a config file is given or found, else the shipped gazetteer alone."""
+    from newsmon.config import PlacesConfig, find_config_path
+
+    path = find_config_path(config_path)
+    if config_path is None and not path.exists():
+        return PlacesConfig()
+    return _load(path).places
+
+
 @cli.command(name="eval", context_settings=CONTEXT)
 @config_option
 @click.option("--labels", "labels_path", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
@@ -369,38 +387,70 @@ def evaluate_command(config_path: Path | None, labels_path: Path, texts_path: Pa
     click.echo(format_report(report))
 
 
+@cli.command(name="eval-stories", context_settings=CONTEXT)
+@config_option
+@click.option("--events", "events_path", required=True,
+              type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="JSONL with id, source, lang, published_at, title, text, event and places per article.")  # fmt: skip
+def evaluate_stories_command(config_path: Path | None, events_path: Path) -> None:
+    """Places micro-F1 and stories B-cubed F1 on labelled events, beside their baselines (governorate names only;
+    exact-title dedup), with the share of two-language same-event pairs found together and the cost.
+
+    Example: newsmon eval-stories --events eval/events/test.jsonl
+    """
+    from places import load_gazetteer
+    from stories.report import evaluate_events, format_events_report, read_events
+
+    gazetteer = load_gazetteer(_places_config(config_path).extra_names)
+    click.echo(format_events_report(evaluate_events(gazetteer, read_events(events_path))))
+
+
 @cli.command(context_settings=CONTEXT)
 @config_option
 @click.option("--dry-run", is_flag=True, help="Count what would change without writing.")
 def retag(config_path: Path | None, dry_run: bool) -> None:
-    """Re-score every stored article with the current rules; the new tags replace the old, all scores are kept.
+    """Re-score every stored article with the current rules and place names, and assign its stories again.
 
-    Every tag row records its classifier version. Example: newsmon retag --config newsmon.toml
+    The new tags replace the old, all scores are kept; every tag row records its classifier version. Places are
+    found again, and stories are rebuilt oldest article first. Example: newsmon retag --config newsmon.toml
     """
     import warehouse as wh
     from classifiers import load_classifier
     from newsmon.passlock import pass_lock
     from newsmon.records import Article, ClassifierInput, TaggedArticle
+    from places import article_places, load_gazetteer
+    from stories import StoryAssigner
+    from stories.storing import assign_pending_stories
 
     config = _load(config_path)
     classifier = load_classifier(config.classifier)
+    gazetteer = load_gazetteer(config.places.extra_names)
     changed = total = 0
     with pass_lock(config.warehouse.path), wh.open_warehouse(config.warehouse.path) as warehouse:
         current = wh.current_labels(warehouse)
         for batch in wh.iter_articles_for_retag(warehouse):
             tagged = []
+            places = {}
             for article_id, title, text, lang in batch:
                 result = classifier.classify(ClassifierInput(article_id, title, text, lang))
                 total += 1
                 changed += set(result.labels) != current.get(article_id, set())
                 stub = Article(article_id, "", "", title, None, _EPOCH, _EPOCH, lang, "", 0, "")
                 tagged.append(TaggedArticle(stub, result))
+                places[article_id] = article_places(gazetteer, title, text)
             if not dry_run:
                 wh.replace_tags(warehouse, tagged)
+                wh.replace_places(warehouse, places)
+        stories = 0
         if not dry_run:
+            wh.clear_story_ids(warehouse)
+            assign_pending_stories(warehouse, gazetteer, StoryAssigner())
+            stories = wh.story_count(warehouse)
             wh.publish_analyst_copy(warehouse, config.warehouse.analyst_path)
     verb = "would change" if dry_run else "changed"
     click.echo(f"{total} articles re-scored with {classifier.version}; labels {verb} on {changed}")
+    if not dry_run:
+        click.echo(f"places found again; {total} articles in {stories} stories")
 
 
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)

@@ -70,6 +70,11 @@ class ClassifierConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class PlacesConfig:
+    extra_names: Path | None = None  # an analyst's file of more place names, shaped like places/data/sites.toml
+
+
+@dataclass(frozen=True, slots=True)
 class DigestConfig:
     to: tuple[str, ...] = ()
     sender: str = "newsmon@localhost"
@@ -103,6 +108,7 @@ class Config:
     fetch: FetchConfig = FetchConfig()
     extract: ExtractConfig = ExtractConfig()
     classifier: ClassifierConfig = ClassifierConfig()
+    places: PlacesConfig = PlacesConfig()
     digest: DigestConfig = DigestConfig()
     schedule: ScheduleConfig = ScheduleConfig()
 
@@ -145,7 +151,8 @@ def _missing_config(config_path: Path, explicit: str | os.PathLike[str] | None) 
 def parse_config(raw: Mapping[str, Any], config_path: Path) -> Config:
     reader = _Reader(config_path)
     base = config_path.resolve().parent
-    reader.only_keys(raw, "", {"warehouse", "sources", "fetch", "extract", "classifier", "digest", "schedule"})
+    sections = {"warehouse", "sources", "fetch", "extract", "classifier", "places", "digest", "schedule"}
+    reader.only_keys(raw, "", sections)
 
     wh = reader.table(raw, "warehouse")
     reader.only_keys(wh, "[warehouse]", {"path", "analyst_path"})
@@ -180,6 +187,11 @@ def parse_config(raw: Mapping[str, Any], config_path: Path) -> Config:
         rules_dir=_resolve(base, reader.string(cls_raw, "[classifier]", "rules_dir", "")) if rules_dir else None,
     )
 
+    places_raw = reader.table(raw, "places")
+    reader.only_keys(places_raw, "[places]", {"extra_names"})
+    extra_names = reader.string(places_raw, "[places]", "extra_names", "")
+    places = PlacesConfig(extra_names=_resolve(base, extra_names) if extra_names else None)
+
     # State stays together: the outbox defaults to the warehouse's folder, which a container keeps on its data
     # volume, never beside a config file that may be mounted read-only.
     digest = reader.digest(reader.table(raw, "digest"), base, default_outbox=wh_path.parent / "outbox")
@@ -197,6 +209,7 @@ def parse_config(raw: Mapping[str, Any], config_path: Path) -> Config:
         fetch=fetch,
         extract=extract,
         classifier=classifier,
+        places=places,
         digest=digest,
         schedule=schedule,
     )

@@ -129,11 +129,20 @@ class ExtractionFailure:
 
 
 @dataclass(frozen=True, slots=True)
+class ArticlePlace:
+    """A governorate an article is substantially about (ISO 3166-2), and the names that put it there."""
+
+    place: str  # "IQ-NI", "SY-HA", …
+    evidence: tuple[str, ...]  # the names as the article wrote them, strongest first
+
+
+@dataclass(frozen=True, slots=True)
 class TaggedArticle:
-    """An article with its classification (classify → store)."""
+    """An article with its classification and places (classify → store)."""
 
     article: Article
     classification: Classification
+    places: tuple[ArticlePlace, ...] = ()
 
 
 @dataclass(slots=True)

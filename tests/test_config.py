@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from newsmon.config import load_config
 from newsmon.sample_server import SampleSite
 from tests.conftest import run_newsmon, source_entry, write_config
 
@@ -85,7 +86,8 @@ def _no_config_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
         ),
         pytest.param(
             "[warehous]\n",
-            "unknown key 'warehous'. Known keys: classifier, digest, extract, fetch, schedule, sources, warehouse.",
+            "unknown key 'warehous'. Known keys: classifier, digest, extract, fetch, places, schedule, sources, "
+            "warehouse.",
             id="unknown-table",
         ),
         pytest.param(
@@ -290,3 +292,9 @@ def test_trends_needs_at_least_one_week(tmp_path: Path, weeks: str) -> None:
     result = run_newsmon("trends", "--config", _config(tmp_path, ""), "--weeks", weeks)
     assert result.exit_code == 2
     assert "Invalid value for '--weeks'" in result.stderr
+
+
+def test_places_extra_names_is_read_relative_to_the_config_file(tmp_path: Path) -> None:
+    path = tmp_path / "newsmon.toml"
+    path.write_text('[warehouse]\npath = "w.duckdb"\n[places]\nextra_names = "more.toml"\n', encoding="utf-8")
+    assert load_config(path).places.extra_names == tmp_path / "more.toml"

@@ -251,3 +251,11 @@ def test_unresolvable_link_and_redirect_with_tracking_cost_nothing_else(news_sit
     assert urls == ["/articles/en/kocho-site-exhumation.html", "/articles/en/ramadi-elders-gathering.html"]
     failed = query(config, "SELECT error FROM fetches WHERE url LIKE '%aaaa%'")
     assert failed and failed[0]["error"].startswith("connection: cannot resolve")
+
+
+def test_every_stored_article_has_a_story_and_places_are_iso_codes(ingested: Path) -> None:
+    assert query(ingested, "SELECT count(*) AS n FROM articles WHERE story_id IS NULL")[0]["n"] == 0
+    places = query(ingested, "SELECT place, evidence FROM article_places")
+    assert all(p["place"][:3] in ("IQ-", "SY-") and p["evidence"] for p in places)
+    weekly = query(ingested, "SELECT articles, stories FROM tag_weekly")
+    assert weekly and all(1 <= r["stories"] <= r["articles"] for r in weekly)

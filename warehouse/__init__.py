@@ -46,8 +46,24 @@ from warehouse.store import (
     store_tagged_articles,
     update_source_state,
 )
+from warehouse.stories import (
+    StoryArticle,
+    articles_with_story_between,
+    articles_without_story,
+    clear_story_ids,
+    replace_places,
+    set_story_ids,
+    story_count,
+)
 
 __all__ = [
+    "StoryArticle",
+    "articles_with_story_between",
+    "articles_without_story",
+    "clear_story_ids",
+    "replace_places",
+    "set_story_ids",
+    "story_count",
     "FailingSource",
     "NotificationRecord",
     "SentNotification",

@@ -12,6 +12,7 @@ from typing import Any
 
 from newsmon.records import TAGS, FetchAttempt, PassSummary, TaggedArticle
 from warehouse.connect import VARCHAR_LIST, Warehouse, as_json_list, insert_rows
+from warehouse.stories import place_rows, write_places
 
 
 def _naive_utc(moment: datetime | None) -> datetime | None:
@@ -144,6 +145,7 @@ def store_tagged_articles(
         )
         insert_rows(con, "article_urls", URL_COLUMNS, list(url_rows.items()), "ON CONFLICT DO NOTHING")
         _write_tags(con, new, now)
+        write_places(con, [row for t in new for row in place_rows(t.article.article_id, t.places)])
         insert_rows(con, "fetches", FETCH_COLUMNS, [_fetch_row(a, run_id) for a in attempts])
     return new
 

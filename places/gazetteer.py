@@ -1,0 +1,169 @@
+"""The gazetteer: every spelling of an Iraqi or Syrian governorate, town, district, camp or site, filed under its
+folded key, with the governorate (ISO 3166-2) it belongs to.
+
+Three layers, later ones winning where a spelling is shared: governorates with their English and Arabic names
+(the `iso3166-2` package), towns from GeoNames (places/data/towns.tsv, CC BY 4.0), and the curated sites of
+places/data/sites.toml plus any file an analyst adds.
+"""
+
+from __future__ import annotations
+
+import csv
+import functools
+import tomllib
+from collections import defaultdict
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from newsmon.errors import ConfigError
+from places.text import fold_display, name_key
+
+COUNTRIES = ("IQ", "SY")
+MAX_NAME_WORDS = 4
+
+# GeoNames lists every hamlet's alternate names; these are also everyday words, so a town spelled only this way
+# is left to the curated file. Checked against folded keys (Latin lowercased, Arabic without its article).
+COMMON_WORDS = frozenset({
+    "tall", "hit", "hay", "city", "new", "old", "camp", "nawa", "jaba", "deir", "kafr", "tell", "ain", "ayn", "bab",
+    "jisr", "qasr", "suq", "souk", "nahr", "jabal", "mount", "umm", "abu", "bir", "khan", "sheikh", "shaykh",
+    "medina", "madinah", "karamah", "hurriya", "salam", "nasr", "jadida", "jadidah", "wadi", "baghdadi",
+    "مدينه", "كرامه", "حريه", "سلام", "نصر", "جزيره", "حي", "تل", "جديده", "قديمه", "عزيزيه", "جسر", "دير", "عين",
+    "قصر", "سوق", "نهر", "جبل", "خان", "شيخ", "باب", "وادي", "بير", "ام", "ابو", "كفر", "مزرعه", "قريه", "صالحيه",
+    "منصوره", "زهراء", "رشيد", "حسينيه", "اسكندريه", "بغدادي", "نور", "امين", "فرات", "شام", "ثوره", "وحده",
+    "شهداء", "مركز", "معسكر", "طريق", "حمام", "سد", "قلعه", "رمل", "زراعه",
+})  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """One named place: a governorate, a GeoNames town or a curated site."""
+
+    id: str  # "IQ-NI", "geonames:99072", "site:al-hol"
+    place: str  # the governorate's ISO 3166-2 code
+    kind: str  # governorate | town | city | district | camp | site
+    label: str  # the name to show
+
+
+@dataclass(frozen=True, slots=True)
+class Gazetteer:
+    """Folded name keys → entries. `ambiguous` keys are also common words and count only after a place word."""
+
+    names: dict[tuple[str, ...], Entry]
+    ambiguous: frozenset[tuple[str, ...]] = frozenset()
+    governorates: dict[str, str] = field(default_factory=dict)  # ISO code -> English name
+    governorate_names: dict[tuple[str, ...], str] = field(default_factory=dict)  # ISO 3166-2's own spellings only
+
+    def lookup(self, name: str) -> Entry | None:
+        return self.names.get(name_key(name))
+
+
+@functools.lru_cache(maxsize=4)
+def load_gazetteer(extra_names: Path | None = None) -> Gazetteer:
+    """The shipped gazetteer, plus an analyst's file of the same shape as places/data/sites.toml.
+
+    Cached per process: the pre-pass check, the workers and story assignment share one load (≈0.5 s)."""
+    governorates, gov_names = _governorates()
+    names: dict[tuple[str, ...], Entry] = {}
+    for key, entries in _towns().items():
+        places = {e.place for e in entries}
+        if len(places) == 1 and _usable_town_key(key):  # a spelling two governorates share says nothing
+            names[key] = min(entries, key=lambda e: e.id)
+    names.update(gov_names)
+    data = resources.files("places") / "data" / "sites.toml"
+    ambiguous: set[tuple[str, ...]] = set()
+    curated = [("places/data/sites.toml", data.read_text(encoding="utf-8"))]
+    if extra_names is not None:
+        try:
+            curated.append((str(extra_names), extra_names.read_text(encoding="utf-8")))
+        except OSError as exc:
+            raise ConfigError(f"{extra_names}: cannot read the extra place names: {exc.strerror or exc}") from exc
+    for where, text in curated:
+        for entry, spellings, unsure in _sites(where, text, set(governorates)):
+            for spelling in spellings:
+                key = name_key(spelling)
+                if key:
+                    names[key] = entry
+            ambiguous.update(name_key(s) for s in unsure)
+    return Gazetteer(
+        names=names,
+        ambiguous=frozenset(ambiguous),
+        governorates=governorates,
+        governorate_names={key: entry.place for key, entry in gov_names.items()},
+    )
+
+
+def _governorates() -> tuple[dict[str, str], dict[tuple[str, ...], Entry]]:
+    from iso3166_2 import Subdivisions  # ≈0.1 s: loaded once per process, with the gazetteer
+
+    subdivisions: Any = Subdivisions()  # typed as a union of its lookup results
+    codes: dict[str, str] = {}
+    names: dict[tuple[str, ...], Entry] = {}
+    for country in COUNTRIES:
+        for code, record in subdivisions[country].items():
+            if record["type"] not in ("Governorate", "Province"):
+                continue  # IQ-KR, the Kurdistan Region, spans three governorates
+            spellings = [record["name"]]
+            for other in (record.get("localOtherName") or "").split(","):
+                name, _, lang = other.strip().rpartition(" (")
+                if lang.rstrip(")") in ("ara", "eng") and name:
+                    spellings.append(name)
+            english = " ".join(fold_display(record["name"]).split())
+            codes[code] = english
+            entry = Entry(code, code, "governorate", english)
+            for spelling in spellings:
+                key = name_key(spelling)
+                if key and len(key) <= MAX_NAME_WORDS and key not in (("city", "peace"),):
+                    names[key] = entry
+    return codes, names
+
+
+def _towns() -> dict[tuple[str, ...], list[Entry]]:
+    data = resources.files("places") / "data" / "towns.tsv"
+    by_key: dict[tuple[str, ...], list[Entry]] = defaultdict(list)
+    with data.open(encoding="utf-8") as handle:
+        for row in csv.DictReader(handle, delimiter="\t"):
+            key = name_key(row["name"])
+            if key and len(key) <= MAX_NAME_WORDS and not row["name"].isupper():
+                by_key[key].append(Entry(f"geonames:{row['geonameid']}", row["place"], "town", row["name"]))
+    return by_key
+
+
+def _usable_town_key(key: tuple[str, ...]) -> bool:
+    if any(word in COMMON_WORDS for word in key) and len(key) == 1:
+        return False
+    if len(key) == 1:
+        return len(key[0]) >= (4 if key[0].isascii() else 4)
+    return not all(word in COMMON_WORDS for word in key)
+
+
+def _sites(where: str, text: str, codes: set[str]) -> list[tuple[Entry, list[str], list[str]]]:
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{where}: not valid TOML: {exc}") from exc
+    found = []
+    for number, item in enumerate(raw.get("place", []), start=1):
+        entry, spellings, unsure = _site(where, number, item, codes)
+        found.append((entry, spellings, unsure))
+    return found
+
+
+def _site(where: str, number: int, item: Any, codes: set[str]) -> tuple[Entry, list[str], list[str]]:
+    label = f"{where}: [[place]] number {number}"
+    if not isinstance(item, dict):
+        raise ConfigError(f"{label}: expected a table with id, place and names.")
+    unknown = set(item) - {"id", "place", "kind", "names", "ambiguous"}
+    if unknown:
+        raise ConfigError(f"{label}: unknown key(s) {', '.join(sorted(unknown))}.")
+    place, names = item.get("place"), item.get("names")
+    if place not in codes:
+        raise ConfigError(f"{label}: place = {place!r} is not an Iraqi or Syrian governorate code such as IQ-NI.")
+    if not isinstance(names, list) or not names or not all(isinstance(n, str) and n.strip() for n in names):
+        raise ConfigError(f'{label}: names must be a list of spellings, such as ["Sinjar", "سنجار"].')
+    unsure = item.get("ambiguous", [])
+    if not isinstance(unsure, list) or not set(unsure) <= set(names):
+        raise ConfigError(f"{label}: ambiguous must list some of its names.")
+    site_id = str(item.get("id") or names[0])
+    return Entry(f"site:{site_id}", place, str(item.get("kind", "site")), names[0]), names, unsure

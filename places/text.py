@@ -1,0 +1,86 @@
+"""Spelling-tolerant tokens for place names, in Latin and Arabic script.
+
+Both the gazetteer's names and an article's words go through the same folding, so "al-Qa'im", "Al Qaim" and
+"Al Qā’im" meet at ("qaim",), and "بالقائم", "القائم" and "القايم" at ("قايم",).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+# Arabic articles as transliterated ("al-", "ash-", "ez-"): dropped from names and text alike, so spellings
+# with and without them meet. They are never names on their own.
+LATIN_ARTICLES = frozenset(
+    {"al", "el", "ar", "as", "ad", "ash", "at", "an", "az", "ath", "adh", "ez", "es", "ed", "ul"}
+)
+_LATIN_WORD = re.compile(r"[^\W\d_]+(?:['’‘ʿʾ`][^\W\d_]+)*", re.UNICODE)
+_ARABIC_WORD = re.compile(r"[\u0621-\u064a\u0671-\u06d3]+")
+_TASHKEEL = re.compile(r"[\u064b-\u065f\u0670\u0640]")
+_ARABIC_FOLD = str.maketrans({"أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا", "ة": "ه", "ى": "ي", "ئ": "ي", "ؤ": "و",
+                              "ک": "ك", "ی": "ي", "ە": "ه"})  # fmt: skip
+_PROCLITICS = "وبلفك"
+
+
+@dataclass(frozen=True, slots=True)
+class Token:
+    """One word of a text: its folded forms (the first is the plain one) and where it stands."""
+
+    forms: tuple[str, ...]
+    start: int
+    end: int
+    capitalised: bool  # Latin script only: names are written with a capital
+
+
+def fold_display(name: str) -> str:
+    """A name without its accents, for showing: "Nīnawá" → "Ninawa"."""
+    decomposed = unicodedata.normalize("NFKD", name)
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).replace("’", "'")
+
+
+def fold_latin(word: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", word)
+    plain = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return re.sub(r"['’‘ʿʾ`]", "", plain).lower()
+
+
+def arabic_core(word: str) -> str:
+    """An Arabic word without diacritics, its letter variants folded and its article removed."""
+    word = _TASHKEEL.sub("", word).translate(_ARABIC_FOLD)
+    for prefix in ("وال", "بال", "فال", "كال"):
+        if word.startswith(prefix) and len(word) > len(prefix) + 1:
+            return word[len(prefix) :]
+    if word.startswith("لل") and len(word) > 3:
+        return word[2:]
+    if word.startswith("ال") and len(word) > 3:
+        return word[2:]
+    return word
+
+
+def name_key(name: str) -> tuple[str, ...]:
+    """The key a gazetteer name is filed under: its folded words, articles dropped."""
+    if _ARABIC_WORD.search(name):
+        return tuple(arabic_core(w) for w in _ARABIC_WORD.findall(name))
+    words = [fold_latin(m.group()) for m in _LATIN_WORD.finditer(name.replace("-", " "))]
+    return tuple(w for w in words if w not in LATIN_ARTICLES)
+
+
+def tokens(text: str) -> list[Token]:
+    """The words of `text` that could be part of a name, articles dropped, with their positions."""
+    found: list[Token] = []
+    for match in re.finditer(r"[\u0621-\u064a\u0671-\u06d3\u064b-\u065f\u0670\u0640]+|" + _LATIN_WORD.pattern, text):
+        word = match.group()
+        if _ARABIC_WORD.match(word):
+            core = arabic_core(word)
+            forms = [core]
+            plain = _TASHKEEL.sub("", word).translate(_ARABIC_FOLD)
+            if plain[0] in _PROCLITICS and len(plain) > 4 and not plain.startswith(("ال", "لل")):
+                forms.append(arabic_core(plain[1:]))  # بسنجار → سنجار; the plain form stays first (بغداد)
+            found.append(Token(tuple(forms), match.start(), match.end(), False))
+        else:
+            folded = fold_latin(word)
+            if folded in LATIN_ARTICLES:
+                continue
+            found.append(Token((folded,), match.start(), match.end(), word[:1].isupper()))
+    return found
