@@ -6,19 +6,31 @@ import calendar
 import io
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Awaitable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from typing import Any
-from urllib.parse import parse_qsl, urlsplit
+from typing import Any, TypeVar
+from urllib.parse import parse_qsl, urljoin, urlsplit
 
 import feedparser
 import feedparser.datetimes as feedparser_dates  # its lenient date parser, for dates RFC 822 and ISO miss
 from lxml import etree
 from lxml import html as lxml_html
 
-from extractors.fetch import Fetcher, Validators
+from extractors.charset import decode_html
+from extractors.feed_links import feed_links
+from extractors.fetch import Fetcher, FetchResult, Validators
+from extractors.inflate import GZIP_MAGIC, GzipFileRefused, inflate_gzip_file
+from extractors.sitemaps import (
+    MAX_CHILD_SITEMAPS,
+    SitemapContent,
+    is_robots_txt_url,
+    is_site_root,
+    looks_like_robots_txt,
+    robots_sitemaps,
+    text_sitemap_urls,
+)
 from extractors.urls import UnsafeURL, canonical_url, host_of
 from newsmon import defaults
 from newsmon.config import SourceConfig
@@ -42,6 +54,9 @@ _ID_PARAMS = frozenset(
 _CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # from broken feeds; no title needs them
 
 
+_Read = TypeVar("_Read")
+
+
 class FeedInvalid(ValueError):
     """The body is not a feed or sitemap we can read; the message says what it looked like."""
 
@@ -54,6 +69,7 @@ class Discovery:
     attempts: list[FetchAttempt] = field(default_factory=list)
     validators: Validators | None = None
     not_modified: bool = False
+    found: str | None = None  # what the source turned out to be ("sitemap index, 3 children, gzip, 40 URLs")
 
     @property
     def failed(self) -> bool:
@@ -113,7 +129,13 @@ def parse_feed(body: bytes, source: str, base_url: str, max_items: int = default
     except _NotWellFormed:
         pass
     try:
-        parsed = feedparser.parse(_first_items(body, max_items), sanitize_html=False, resolve_relative_uris=False)
+        # Content-Location gives feedparser the feed's URL, from which it resolves xml:base and relative links.
+        parsed = feedparser.parse(
+            _first_items(body, max_items),
+            sanitize_html=False,
+            resolve_relative_uris=False,
+            response_headers={"content-location": base_url},
+        )
     except Exception as exc:  # its loose parser crashes on some input, e.g. chr() of "&#2000000;"
         raise FeedInvalid(f"not a readable feed: {type(exc).__name__}: {exc}"[:300]) from exc
     entries = parsed.get("entries") or []
@@ -198,14 +220,15 @@ def _xml_entry(entry: Any, source: str, base_url: str) -> FeedItem | None:
     """One RSS <item> or Atom <entry>, read as feedparser would: link, else alternate link, else guid or id."""
     texts: dict[str, str] = {}
     alternate = None
+    alternate_element = text_link_element = None  # where the link came from: it may carry its own xml:base
     for child in entry:
         name = _local(child.tag)
         if name == "link":
             href = child.get("href")
             if href and child.get("rel", "alternate") == "alternate" and alternate is None:
-                alternate = href.strip()
+                alternate, alternate_element = href.strip(), child
             elif child.text and child.text.strip() and "link" not in texts:
-                texts["link"] = child.text.strip()
+                texts["link"], text_link_element = child.text.strip(), child
             continue
         if name and name not in texts:
             if name == "title" and child.get("type") in ("html", "text/html"):
@@ -214,10 +237,31 @@ def _xml_entry(entry: Any, source: str, base_url: str) -> FeedItem | None:
                 texts[name] = "".join(child.itertext()).strip()
     guid = texts.get("guid") or texts.get("id") or entry.get(_RDF_ABOUT)
     link = texts.get("link") or alternate or guid
+    link_element = text_link_element if texts.get("link") else alternate_element if alternate else None
     if not link:
         return None
     published = _first_date(texts, _PUBLISHED_NAMES) or _first_date(texts, _UPDATED_NAMES)
-    return _item(source, link, base_url, texts.get("title"), published, guid)
+    base = _xml_base(link_element if link_element is not None else entry, base_url)
+    return _item(source, link, base, texts.get("title"), published, guid)
+
+
+def _xml_base(element: Any, document_url: str) -> str:
+    """The base URI of an element (RFC 4287 §2, XML Base): the document's URL, then each `xml:base` from the root
+    down to the element itself, each resolved against the one before (RFC 3986 §5.1)."""
+    chain: list[str] = []
+    node = element
+    while node is not None:
+        value = node.get(_XML_BASE)
+        if value and value.strip():
+            chain.append(value.strip())
+        node = node.getparent()
+    base = document_url
+    for value in reversed(chain):
+        try:
+            base = urljoin(base, value)
+        except ValueError:  # a malformed xml:base (a bad IPv6 literal): the links resolve against what came before
+            continue
+    return base
 
 
 # The identifiers the formats define for themselves: names that documents declare, never addresses to fetch.
@@ -229,8 +273,10 @@ FORMAT_NAMESPACES = {
     "sitemap": "http://www.sitemaps.org/schemas/sitemap/0.9",
     "news": "http://www.google.com/schemas/sitemap-news/0.9",
     "jsonfeed": "https://jsonfeed.org/version/1.1",
+    "xml": "http://www.w3.org/XML/1998/namespace",
 }
 _RDF_ABOUT = f"{{{FORMAT_NAMESPACES['rdf']}}}about"
+_XML_BASE = f"{{{FORMAT_NAMESPACES['xml']}}}base"
 
 
 def _html_text(markup: str) -> str:
@@ -293,18 +339,16 @@ def _parse_json_feed(body: bytes, source: str, base_url: str, max_items: int) ->
     return items
 
 
-@dataclass(slots=True)
-class SitemapContent:
-    items: list[FeedItem]
-    child_sitemaps: list[str]
-
-
 def _local(tag: Any) -> str:
     return tag.rsplit("}", 1)[-1] if isinstance(tag, str) else ""
 
 
 def parse_sitemap(body: bytes, source: str, base_url: str, max_items: int = defaults.MAX_FEED_ITEMS) -> SitemapContent:
-    """Article URLs of a urlset (plain or Google News), or the child sitemaps of a sitemap index."""
+    """Article URLs of a urlset (plain or Google News) or of a plain-text sitemap, or the child sitemaps of a
+    sitemap index or of a robots.txt's `Sitemap:` lines. A feed given as a sitemap is read as a feed."""
+    head = body.lstrip()[:4].removeprefix(b"\xef\xbb\xbf").lstrip()[:1]
+    if head and head != b"<":
+        return _parse_text_sitemap(body, source, base_url, max_items)
     parser = etree.XMLParser(resolve_entities=False, no_network=True, recover=True, huge_tree=False)
     try:
         root = etree.fromstring(body, parser=parser)
@@ -315,10 +359,10 @@ def parse_sitemap(body: bytes, source: str, base_url: str, max_items: int = defa
     kind = _local(root.tag)
     if kind == "sitemapindex":
         children = [loc for loc in (_child_text(sm, "loc") for sm in root) if loc]
-        return SitemapContent([], children[:1000])
+        return SitemapContent([], children[:MAX_CHILD_SITEMAPS], "sitemap index")
     if kind != "urlset":
         if kind in ("rss", "feed", "RDF"):
-            return SitemapContent(parse_feed(body, source, base_url, max_items), [])
+            return SitemapContent(parse_feed(body, source, base_url, max_items), [], "feed")
         raise FeedInvalid(f"root element <{kind or '?'}> is neither <urlset> nor <sitemapindex>")
     items: list[FeedItem] = []
     for url_el in root:
@@ -337,6 +381,20 @@ def parse_sitemap(body: bytes, source: str, base_url: str, max_items: int = defa
         if item:
             items.append(item)
     return SitemapContent(items, [])
+
+
+def _parse_text_sitemap(body: bytes, source: str, base_url: str, max_items: int) -> SitemapContent:
+    """A robots.txt (its `Sitemap:` lines) or a plain-text sitemap (one URL per line, UTF-8 as the protocol says)."""
+    if b"\x00" in body[:1000]:
+        raise FeedInvalid("binary data: neither XML, nor a plain-text sitemap, nor a robots.txt")
+    text = body.decode("utf-8", errors="replace")
+    if looks_like_robots_txt(text):
+        return SitemapContent([], robots_sitemaps(text, base_url), "robots.txt")
+    urls = text_sitemap_urls(text, max_items)
+    if not urls:
+        raise FeedInvalid("not XML, and no line is an http(s) URL as a plain-text sitemap has")
+    items = [item for item in (_item(source, url, base_url, None, None, None) for url in urls) if item]
+    return SitemapContent(items, [], "plain-text sitemap")
 
 
 def _child_text(element: Any, name: str) -> str | None:
@@ -395,9 +453,20 @@ async def discover_feed_items(source: SourceConfig, fetcher: Fetcher, validators
     """Fetch a source and list its article links. Never raises for a bad source: failures are in `attempts`."""
     discovery = Discovery()
     settings = fetcher.settings
-    expect_html = source.kind is SourceKind.PAGE
+    if source.kind is SourceKind.SITEMAP and is_site_root(source.url):
+        await _guarded(discovery, _discover_site_root(source, fetcher, discovery))
+        discovery.items = list(_unique(discovery.items))
+        return discovery
+    # A robots.txt is always allowed to its own reader (RFC 9309 §2.2.2), and it only points at sitemaps: a 304
+    # for it would say nothing about them, so it is read whole like a sitemap index.
+    robots_source = source.kind is SourceKind.SITEMAP and is_robots_txt_url(source.url)
     result = await fetcher.fetch(
-        source.url, source.name, max_bytes=settings.max_feed_bytes, validators=validators, expect_html=expect_html
+        source.url,
+        source.name,
+        max_bytes=settings.max_feed_bytes,
+        validators=None if robots_source else validators,
+        expect_html=source.kind is SourceKind.PAGE,
+        check_robots=not robots_source,
     )
     discovery.attempts.extend((*result.earlier_attempts, result.attempt))
     if result.not_modified:
@@ -406,41 +475,160 @@ async def discover_feed_items(source: SourceConfig, fetcher: Fetcher, validators
         return discovery
     if not result.ok:
         return discovery
-    try:
-        if source.kind is SourceKind.FEED:
-            discovery.items = parse_feed(result.body, source.name, result.final_url, settings.max_feed_items)
-        elif source.kind is SourceKind.PAGE:
-            discovery.items = parse_section_page(result.text(), source.name, result.final_url)
-        else:
-            discovery.items, is_index = await _walk_sitemaps(result.body, result.final_url, source, fetcher, discovery)
-    except FeedInvalid as exc:
-        discovery.attempts[-1] = _as_failure(result.attempt, FailureReason.FEED_INVALID, str(exc))
+    if source.kind is SourceKind.FEED:
+        read_whole = await _guarded(discovery, _read_feed(result, source, fetcher, discovery))
+    elif source.kind is SourceKind.PAGE:
+        read_whole = await _guarded(discovery, _read_section_page(result, source, discovery))
+    else:
+        read_whole = await _guarded(discovery, _read_sitemap(result, source, fetcher, discovery))
+    if read_whole is None:  # the document could not be read: the failure is the last attempt's
+        discovery.items = []
         return discovery
-    # A sitemap index stays the same while its children gain articles: a 304 for it says nothing about them,
-    # so an index is read whole every pass (its children, bounded by MAX_SITEMAP_FETCHES, with it).
-    discovery.validators = None if source.kind is SourceKind.SITEMAP and is_index else result.validators
+    # A sitemap index stays the same while its children gain articles, and a page that links a feed changes
+    # whenever the feed does not: a 304 for either says nothing about the articles, so they are read whole every
+    # pass (an index's children bounded by MAX_SITEMAP_FETCHES).
+    discovery.validators = None if read_whole else result.validators
     discovery.items = list(_unique(discovery.items))
     return discovery
 
 
+async def _guarded(discovery: Discovery, step: Awaitable[_Read]) -> _Read | None:
+    """Run one reading step; a document that cannot be read marks the request that fetched it as failed."""
+    try:
+        return await step
+    except FeedInvalid as exc:
+        discovery.attempts[-1] = _as_failure(discovery.attempts[-1], FailureReason.FEED_INVALID, str(exc))
+    except GzipFileRefused as exc:
+        discovery.attempts[-1] = _as_failure(discovery.attempts[-1], exc.reason, str(exc))
+    return None
+
+
+def _unpacked(body: bytes, cap: int) -> tuple[bytes, bool]:
+    """A body as a document: a gzip file (`.xml.gz`, sent without Content-Encoding) inflated within the byte cap.
+
+    Told by its magic bytes rather than its name or Content-Type: servers label them application/x-gzip,
+    application/octet-stream or text/xml alike."""
+    if body.startswith(GZIP_MAGIC):
+        return inflate_gzip_file(body, cap), True
+    return body, False
+
+
+async def _read_section_page(result: FetchResult, source: SourceConfig, discovery: Discovery) -> bool:
+    discovery.items = parse_section_page(result.text(), source.name, result.final_url)
+    discovery.found = f"section page, {len(discovery.items)} article links"
+    return False
+
+
+async def _read_feed(result: FetchResult, source: SourceConfig, fetcher: Fetcher, discovery: Discovery) -> bool:
+    """The feed's items; for an HTML page, the items of the first feed its head links to (autodiscovery).
+
+    Returns whether the source must be read whole next pass (it was a page pointing at a feed)."""
+    settings = fetcher.settings
+    body, gzipped = _unpacked(result.body, settings.max_feed_bytes)
+    try:
+        discovery.items = parse_feed(body, source.name, result.final_url, settings.max_feed_items)
+    except FeedInvalid:
+        if not _looks_like_html(body):
+            raise
+    else:
+        discovery.found = f"feed{', gzip' if gzipped else ''}, {len(discovery.items)} items"
+        return False
+    links = feed_links(decode_html(body, result.charset), result.final_url)
+    if not links:
+        raise FeedInvalid('an HTML page, not a feed, and it links to no feed (<link rel="alternate" type=…>)')
+    # The first one: pages list their main feed first; the others are mostly the same items in another format or
+    # comment feeds. Another of the page's feeds is a source of its own, given by its URL.
+    link = links[0]
+    others = f" (first of {len(links)} it links)" if len(links) > 1 else ""
+    discovery.found = f"HTML page; feed found at {link.url}{others}"
+    feed = await fetcher.fetch(link.url, source.name, max_bytes=settings.max_feed_bytes, expect_html=False)
+    discovery.attempts.extend((*feed.earlier_attempts, feed.attempt))
+    if feed.ok:
+        feed_body, _ = _unpacked(feed.body, settings.max_feed_bytes)
+        discovery.items = parse_feed(feed_body, source.name, feed.final_url, settings.max_feed_items)
+        discovery.found += f", {len(discovery.items)} items"
+    return True
+
+
+async def _read_sitemap(result: FetchResult, source: SourceConfig, fetcher: Fetcher, discovery: Discovery) -> bool:
+    """Articles of a sitemap, a sitemap index and its children, or the sitemaps a robots.txt names.
+
+    Returns whether the source must be read whole next pass (it points at other sitemaps)."""
+    settings = fetcher.settings
+    body, gzipped = _unpacked(result.body, settings.max_feed_bytes)
+    root = parse_sitemap(body, source.name, result.final_url, settings.max_feed_items)
+    walk = _SitemapWalk(gzipped=int(gzipped))
+    discovery.items = list(_unique(await _walk_sitemaps(root, result.final_url, source, fetcher, discovery, walk)))
+    heads = {
+        "sitemap index": f"sitemap index, {len(root.child_sitemaps)} children",
+        "robots.txt": f"robots.txt, {len(root.child_sitemaps)} sitemaps",
+        "feed": "a feed given as a sitemap",
+    }
+    discovery.found = walk.describe(heads.get(root.kind, root.kind), len(discovery.items))
+    return bool(root.child_sitemaps) or root.kind == "robots.txt"
+
+
+async def _discover_site_root(source: SourceConfig, fetcher: Fetcher, discovery: Discovery) -> bool:
+    """A site's home address given as a sitemap source: the sitemaps its robots.txt names, else /sitemap.xml."""
+    robots_url = urljoin(source.url, "/robots.txt")
+    result = await fetcher.fetch(
+        robots_url, source.name, max_bytes=fetcher.settings.max_feed_bytes, expect_html=False, check_robots=False
+    )
+    discovery.attempts.extend((*result.earlier_attempts, result.attempt))
+    named = robots_sitemaps(result.body.decode("utf-8", errors="replace"), result.final_url) if result.ok else []
+    if named:
+        root = SitemapContent([], named, "robots.txt")
+        head = f"site root: robots.txt names {len(named)} sitemaps"
+    else:
+        root = SitemapContent([], [urljoin(source.url, "/sitemap.xml")], "guess")
+        head = "site root: no Sitemap: line in robots.txt, so /sitemap.xml"
+    walk = _SitemapWalk()
+    discovery.items = list(_unique(await _walk_sitemaps(root, robots_url, source, fetcher, discovery, walk)))
+    if not named and walk.first_kinds:
+        head += f" ({walk.first_kinds[0]})"
+    discovery.found = walk.describe(head, len(discovery.items))
+    return True
+
+
+@dataclass(slots=True)
+class _SitemapWalk:
+    """What walking a sitemap tree met, for the analyst's `newsmon sources` line."""
+
+    fetched: int = 0
+    failed: int = 0
+    gzipped: int = 0
+    first_kinds: list[str] = field(default_factory=list)  # kinds of the sitemaps the root points at
+    stopped_early: bool = False
+
+    def describe(self, head: str, urls: int) -> str:
+        parts = [head]
+        if self.gzipped:
+            parts.append("gzip")
+        if self.failed:
+            parts.append(f"{self.failed} of {self.fetched} child sitemaps failed")
+        if self.stopped_early:
+            parts.append(f"stopped after {defaults.MAX_SITEMAP_FETCHES} child sitemaps")
+        parts.append(f"{urls} URLs")
+        return ", ".join(parts)
+
+
 async def _walk_sitemaps(
-    body: bytes, url: str, source: SourceConfig, fetcher: Fetcher, discovery: Discovery
-) -> tuple[list[FeedItem], bool]:
+    root: SitemapContent, url: str, source: SourceConfig, fetcher: Fetcher, discovery: Discovery, walk: _SitemapWalk
+) -> list[FeedItem]:
     """Walk a sitemap index breadth first, parsing each body as it arrives so only URL lists are kept.
 
-    Returns the items and whether `body` was an index (it named child sitemaps).
-
-    Bounded three ways: depth (MAX_SITEMAP_DEPTH), the item cap, and MAX_SITEMAP_FETCHES child requests,
-    so a hostile index of empty sitemaps cannot make a pass fetch forever.
+    Every child goes through the fetcher (address guard, robots.txt, size cap, retries, a `fetches` row); a gzip
+    child is inflated within the same cap. Bounded three ways: depth (MAX_SITEMAP_DEPTH), the item cap, and
+    MAX_SITEMAP_FETCHES child requests, so a hostile index of empty sitemaps cannot make a pass fetch forever.
     """
     settings = fetcher.settings
-    items: list[FeedItem] = []
-    root = parse_sitemap(body, source.name, url, settings.max_feed_items)
-    items.extend(root.items)
+    items: list[FeedItem] = list(root.items)
     queue: list[tuple[str, str, int]] = [(child, url, 1) for child in root.child_sitemaps]
     visited = {url}
-    fetches = 0
-    while queue and len(items) < settings.max_feed_items and fetches < defaults.MAX_SITEMAP_FETCHES:
+    while queue and len(items) < settings.max_feed_items:
+        if walk.fetched >= defaults.MAX_SITEMAP_FETCHES:
+            walk.stopped_early = True
+            break
         child, parent, depth = queue.pop(0)
         try:
             child_url = canonical_url(child, base=parent)
@@ -449,20 +637,31 @@ async def _walk_sitemaps(
         if child_url in visited:
             continue
         visited.add(child_url)
-        fetches += 1
+        walk.fetched += 1
         result = await fetcher.fetch(child_url, source.name, max_bytes=settings.max_feed_bytes, expect_html=False)
         discovery.attempts.extend((*result.earlier_attempts, result.attempt))
         if not result.ok:
+            walk.failed += 1
             continue
-        try:
-            content = parse_sitemap(result.body, source.name, result.final_url, settings.max_feed_items - len(items))
-        except FeedInvalid as exc:
-            discovery.attempts[-1] = _as_failure(result.attempt, FailureReason.FEED_INVALID, str(exc))
+        reading = _read_child(result, source, settings.max_feed_bytes, settings.max_feed_items - len(items), walk)
+        content = await _guarded(discovery, reading)
+        if content is None:
+            walk.failed += 1
             continue
+        if depth == 1:
+            walk.first_kinds.append(content.kind)
         items.extend(content.items)
         if depth < defaults.MAX_SITEMAP_DEPTH:
             queue.extend((grandchild, result.final_url, depth + 1) for grandchild in content.child_sitemaps)
-    return items, bool(root.child_sitemaps)
+    return items
+
+
+async def _read_child(
+    result: FetchResult, source: SourceConfig, cap: int, max_items: int, walk: _SitemapWalk
+) -> SitemapContent:
+    body, gzipped = _unpacked(result.body, cap)
+    walk.gzipped += gzipped
+    return parse_sitemap(body, source.name, result.final_url, max_items)
 
 
 def _as_failure(attempt: FetchAttempt, reason: FailureReason, detail: str) -> FetchAttempt:

@@ -314,6 +314,8 @@ def record_discovery(
         last_modified=discovery.validators.last_modified if discovery.validators else None,
         at=datetime.now(UTC),
     )
+    if discovery.found:
+        wh.record_source_found(ingest_pass.warehouse, source.name, discovery.found)
     if not ok:
         summary.errors.insert(0, f"discovery failed: {errors[0] if errors else 'unknown'}")
         summary.failed += 1

@@ -287,7 +287,7 @@ def sql(config_path: Path | None, query: str, as_json: bool, as_csv: bool, full:
 @config_option
 @output_options
 def sources(config_path: Path | None, as_json: bool, as_csv: bool, full: bool) -> None:
-    """Health of each source: last success, consecutive failures, the whole last error.
+    """Health of each source: last success, consecutive failures, the whole last error, and what it was found to be.
 
     Example: newsmon sources --json
     """
@@ -296,7 +296,7 @@ def sources(config_path: Path | None, as_json: bool, as_csv: bool, full: bool) -
     config = _load(config_path)
     with wh.open_warehouse(config.warehouse.analyst_path, read_only=True, role="analyst copy") as warehouse:
         rows = wh.source_health(warehouse)
-    print_rows(rows.columns, rows.rows, as_json=as_json, as_csv=as_csv, full=full, whole=["last_error"])
+    print_rows(rows.columns, rows.rows, as_json=as_json, as_csv=as_csv, full=full, whole=["last_error", "found"])
 
 
 @cli.command(context_settings=CONTEXT)

@@ -262,7 +262,7 @@ def test_sample_sitemap_index_is_walked_to_its_articles(news_site: SampleSite) -
     assert set(paths) <= set(EXPECTED["articles"]) | {"/amp/articles/en/qayyarah-village-gathering.html"}
 
 
-def test_html_served_as_a_feed_is_recorded_as_feed_invalid(news_site: SampleSite) -> None:
+def test_html_served_as_a_feed_without_a_feed_link_is_recorded_as_feed_invalid(news_site: SampleSite) -> None:
     installed = faults.install_faults(news_site)
     source = SourceConfig("html", installed.url("/faults/feed-is-html.rss"), SourceKind.FEED)
 
@@ -272,7 +272,9 @@ def test_html_served_as_a_feed_is_recorded_as_feed_invalid(news_site: SampleSite
         assert discovery.failed and discovery.items == []
         return [a.error for a in discovery.attempts]
 
-    assert asyncio.run(discover()) == ["feed_invalid: an HTML page, not a feed"]
+    assert asyncio.run(discover()) == [
+        'feed_invalid: an HTML page, not a feed, and it links to no feed (<link rel="alternate" type=…>)'
+    ]
 
 
 def test_a_sitemap_index_of_empty_sitemaps_stops_at_the_fetch_cap(news_site: SampleSite) -> None:

@@ -92,7 +92,7 @@ def source_health(warehouse: Warehouse) -> Rows:
         warehouse,
         """
         SELECT s.source, s.url, s.last_success_at, s.last_attempt_at, s.consecutive_failures, s.last_error,
-               (SELECT count(*) FROM articles a WHERE a.source = s.source) AS articles
+               (SELECT count(*) FROM articles a WHERE a.source = s.source) AS articles, s.found
         FROM source_state s ORDER BY s.source
         """,
     )

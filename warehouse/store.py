@@ -195,6 +195,11 @@ def source_validators(warehouse: Warehouse, source: str, url: str) -> tuple[str 
     return (rows[0][0], rows[0][1]) if rows else (None, None)
 
 
+def record_source_found(warehouse: Warehouse, source: str, found: str) -> None:
+    """Remember what the source's last discovery found it to be (after update_source_state wrote its row)."""
+    warehouse.execute("UPDATE source_state SET found = ? WHERE source = ?", [found[:1000], source])
+
+
 def update_source_state(
     warehouse: Warehouse,
     source: str,
