@@ -7,6 +7,7 @@ import importlib
 import os
 import subprocess
 import sys
+import tomllib
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -133,9 +134,10 @@ def test_the_committed_prefect_yaml_is_what_newsmon_deploy_writes() -> None:
     )
 
 
-def test_the_prefect_server_image_is_the_prefect_version_we_install() -> None:
+def test_the_prefect_server_image_and_the_workers_prefect_are_the_version_we_install() -> None:
     image = _compose()["services"]["prefect-server"]["image"]
     assert image == f"prefecthq/prefect:{prefect.__version__}-python3.11"
+    assert f"ARG PREFECT_VERSION={prefect.__version__}\n" in (DEPLOY / "Dockerfile").read_text(encoding="utf-8")
 
 
 def test_state_lives_on_the_data_volume_and_the_config_mount_is_only_read() -> None:
@@ -162,3 +164,11 @@ def test_the_docker_build_context_leaves_out_the_venv_data_caches_and_git() -> N
         if line.startswith("COPY "):
             for source in line.split()[1:-1]:
                 assert source not in ignored and (ROOT / source).exists(), source
+
+
+def test_the_image_gets_every_package_the_project_installs() -> None:
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    packages = {p.rstrip("*") for p in pyproject["tool"]["setuptools"]["packages"]["find"]["include"]}
+    dockerfile = (DEPLOY / "Dockerfile").read_text(encoding="utf-8")
+    for package in packages:
+        assert f"COPY {package} ./{package}\n" in dockerfile, f"deploy/Dockerfile does not copy {package}/"
