@@ -20,6 +20,7 @@ _LATIN_LETTER = re.compile("[A-Za-z]")
 _CONJUNCTIONS = ("و", "ف")
 _PREPOSITIONS = ("ب", "ل", "ك")
 _ARTICLE = "ال"
+_CLITIC_STARTS = frozenset("وفبلكا")
 _MIN_STEM_CHARS = 3  # shorter remainders are mostly accidents: وعد is a word, not و + عد
 
 
@@ -34,6 +35,8 @@ def arabic_forms(token: str) -> tuple[str, ...]:
     Expects a normalised token. Example: "وللنازحين" → ("وللنازحين", "للنازحين", "نازحين"): لل is ل + ال with
     the alef dropped, as Arabic spelling does.
     """
+    if token[:1] not in _CLITIC_STARTS:
+        return (token,)  # most words: nothing to strip
     stems = [token]
     if token[:1] in _CONJUNCTIONS and len(token) - 1 >= _MIN_STEM_CHARS:
         stems.append(token[1:])

@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from classifiers.arabic import arabic_share
+from classifiers.learned import PASSAGE_WORDS as LEARNED_PASSAGE_WORDS
+from classifiers.learned import LearnedModel, PassageScores, load_model
 from classifiers.matching import AMBIGUOUS, NEGATIVE, PAIR_ANY, PAIR_WITH, SUPPORT, TERM, VETO, Match, Matcher, Unit
 from classifiers.rules import RULES_RELEASE, RuleSet, TagRules, load_rules
 from newsmon.config import DEFAULT_THRESHOLD, ClassifierConfig
@@ -28,6 +30,9 @@ ARABIC_SHARE_FOR_AR = 0.5  # by letters: a few English names in an Arabic story 
 # passage of at most this many words, so a 100-word sentence counts like the three sentences it would be in
 # English, and the share of the article on the topic is measured on the same passages.
 PASSAGE_WORDS = 40
+
+
+_NOT_TOPIC = (NEGATIVE, VETO)
 
 
 class SupportsClassify(Protocol):
@@ -46,6 +51,7 @@ class _Hit:
     end: int
     weight: float
     is_support: bool = False  # shown as evidence only after every term, pair and ambiguous match
+    is_learned: bool = False  # a passage the learned stage rated on the topic; start is the passage's first word
 
 
 def detect_language(doc: ClassifierInput) -> str:
@@ -61,11 +67,14 @@ class Classifier:
 
     rules: RuleSet
     thresholds: dict[str, float]
+    model: LearnedModel | None = None  # None: the rules alone decide
     version: str = ""
     _matchers: dict[str, Matcher] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         self.version = f"rules-{RULES_RELEASE}+{self.rules.digest}"
+        if self.model is not None:
+            self.version += f"+linear-{self.model.digest}"
         self._matchers = {lang: Matcher(lang_rules) for lang, lang_rules in self.rules.languages.items()}
 
     def classify(self, doc: ClassifierInput) -> Classification:
@@ -81,8 +90,22 @@ class Classifier:
             by_tag[m.tag].append(m)
         scores: dict[str, float] = {}
         evidence: dict[str, tuple[str, ...]] = {}
+        ruled = {tag: _score_tag(rules.tags[tag], by_tag[tag], matched.units) for tag in TAGS}
+        # Where the rules are unsure: a tag below its threshold, in the passages where its rules matched
+        # something of the topic (a support word, one half of a pair, an ambiguous term) without deciding.
+        repeats = _repeated_units(matched.units)
+        unsure = {tag: {(m.unit, m.start // LEARNED_PASSAGE_WORDS) for m in by_tag[tag]
+                        if m.kind not in _NOT_TOPIC and m.unit not in repeats}
+                  for tag in TAGS if rules.tags[tag].learned_weight and ruled[tag][0] < self.thresholds[tag]}
+        # One body passage alone cannot make a topic (see the aggregation), so it is not worth reading.
+        unsure = {tag: where for tag, where in unsure.items() if len(where) >= 2 or (0, 0) in where}
+        if self.model is not None and any(unsure.values()):
+            learned = self.model.score_passages([u.words for u in matched.units], matcher.lang,
+                                                only=set().union(*unsure.values()), form_of=matcher.form)
+            for tag, where in unsure.items():
+                ruled[tag] = _score_tag(rules.tags[tag], by_tag[tag], matched.units, learned, where)
         for tag in TAGS:
-            score, hits = _score_tag(rules.tags[tag], by_tag[tag], matched.units)
+            score, hits = ruled[tag]
             scores[tag] = round(score, 4)
             if score >= self.thresholds[tag]:
                 evidence[tag] = _evidence(hits, matched.units)
@@ -94,14 +117,17 @@ class Classifier:
         return [self.classify(doc) for doc in docs]
 
 
-def load_classifier(config: ClassifierConfig | None = None) -> Classifier:
-    """The rule classifier with the config's thresholds (0.5 where unset) and rules (shipped unless rules_dir)."""
+def load_classifier(config: ClassifierConfig | None = None, *, learned: bool = True) -> Classifier:
+    """The classifier with the config's thresholds (0.5 where unset), rules (shipped unless rules_dir) and,
+    unless `learned` is False, the shipped learned stage."""
     config = config or ClassifierConfig()
     thresholds = {tag: float(config.thresholds.get(tag, DEFAULT_THRESHOLD)) for tag in TAGS}
-    return Classifier(rules=load_rules(config.rules_dir), thresholds=thresholds)
+    return Classifier(rules=load_rules(config.rules_dir), thresholds=thresholds,
+                      model=load_model() if learned else None)
 
 
-def _score_tag(rules: TagRules, matches: list[Match], units: tuple[Unit, ...]) -> tuple[float, list[_Hit]]:
+def _score_tag(rules: TagRules, matches: list[Match], units: tuple[Unit, ...], learned: PassageScores | None = None,
+               unsure: set[tuple[int, int]] | None = None) -> tuple[float, list[_Hit]]:
     masked = {(m.unit, i) for m in matches if m.kind == NEGATIVE for i in range(m.start, m.end)}
     masked |= _guarded_acronym_positions(rules, matches, units)
     repeats = _repeated_units(units)
@@ -117,6 +143,8 @@ def _score_tag(rules: TagRules, matches: list[Match], units: tuple[Unit, ...]) -
     vetoed = any(m.kind == VETO for m in live)
     if not vetoed and len({m.phrase.text for m in live if m.kind == SUPPORT}) >= rules.min_support:
         hits += [_Hit(m.unit, m.start, m.end, m.phrase.weight) for m in live if m.kind == AMBIGUOUS]
+    if learned is not None and rules.learned_weight:
+        hits = _with_learned(rules, hits, learned, unsure or set())
     if not hits:
         return _logistic(rules.bias), []
     passages = _passage_starts(units)
@@ -126,6 +154,19 @@ def _score_tag(rules: TagRules, matches: list[Match], units: tuple[Unit, ...]) -
         # Long stories mention many things in passing: scattered lines need more company to make a topic.
         logit -= rules.length_penalty * math.log(features.passages / rules.long_article)
     return _logistic(logit), hits + support
+
+
+def _with_learned(rules: TagRules, hits: list[_Hit], learned: PassageScores,
+                  unsure: set[tuple[int, int]]) -> list[_Hit]:
+    """Rule hits plus the unsure passages that the learned stage rates on the topic, each as a match of
+    `learned_weight`."""
+    covered = {(hit.unit, hit.start // LEARNED_PASSAGE_WORDS) for hit in hits if not hit.is_support}
+    out = list(hits)
+    for (unit, passage), prob in zip(learned.where, learned.probs[rules.tag], strict=True):
+        if prob >= rules.learned_threshold and (unit, passage) in unsure and (unit, passage) not in covered:
+            start = passage * LEARNED_PASSAGE_WORDS
+            out.append(_Hit(unit, start, start + 1, rules.learned_weight, is_learned=True))
+    return out
 
 
 def _repeated_units(units: tuple[Unit, ...]) -> set[int]:
@@ -232,17 +273,27 @@ def _contains(words: list[str], keys: tuple[str, ...]) -> bool:
 
 
 def _evidence(hits: list[_Hit], units: tuple[Unit, ...]) -> tuple[str, ...]:
-    """Up to five short spans around the deciding terms: strongest first, then title before body."""
+    """Up to five short spans around the deciding matches: rule terms strongest first, title before body, then
+    the passages the learned stage found on the topic."""
     spans: list[str] = []
     seen_units: set[int] = set()
-    for hit in sorted(hits, key=lambda h: (h.is_support, -h.weight, h.unit, h.start)):
+    for hit in sorted(hits, key=lambda h: (h.is_support, h.is_learned, -h.weight, h.unit, h.start)):
         if hit.unit in seen_units:
             continue  # one span per sentence: the evidence should show breadth, not one line five times
         seen_units.add(hit.unit)
-        spans.append(_span(units[hit.unit], hit))
+        spans.append(_passage_span(units[hit.unit], hit.start) if hit.is_learned else _span(units[hit.unit], hit))
         if len(spans) == MAX_EVIDENCE_SPANS:
             break
     return tuple(spans)
+
+
+def _passage_span(unit: Unit, first: int) -> str:
+    """The passage of a unit that starts at word `first`, as the learned stage read it, cut to MAX_SPAN_CHARS."""
+    spans = unit.spans()
+    if first >= len(spans):
+        return " ".join(unit.text.split())[:MAX_SPAN_CHARS]
+    last = min(first + LEARNED_PASSAGE_WORDS, len(spans)) - 1
+    return " ".join(unit.text[spans[first][0] : spans[last][1]].split())[:MAX_SPAN_CHARS]
 
 
 def _span(unit: Unit, hit: _Hit) -> str:

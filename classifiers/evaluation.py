@@ -124,8 +124,9 @@ def evaluate(labels_path: Path, texts_path: Path | None, classifier: SupportsCla
                       slices=report_slices, errors=errors)
 
 
-def format_report(report: EvalReport) -> str:
-    """The report as text: one line per slice and tag, each figure followed by the keyword alert's in brackets."""
+def format_report(report: EvalReport, show_errors: bool = True) -> str:
+    """The report as text: one line per slice and tag, each figure followed by the keyword alert's in brackets,
+    then (unless show_errors is False) the worst errors with their evidence."""
     lines = [f"classifier {report.classifier_version}; every figure is followed by the keyword alert's [kw]"]
     lines.append(f"{'slice':<6} {'tag':<15} {'n':>4} {'pos':>4}  {'precision':<14} {'recall':<14} {'F1':<14}")
     for scores in report.slices:
@@ -138,6 +139,8 @@ def format_report(report: EvalReport) -> str:
             )
         macro = _pair(SliceScores.macro_f1(scores.classifier), SliceScores.macro_f1(scores.keyword_alert))
         lines.append(f"{scores.name:<6} {'macro-F1':<15} {scores.articles:>4} {'':>4}  {'':<14} {'':<14} {macro}")
+    if not show_errors:
+        return "\n".join(lines)
     for kind in ("false positive", "false negative"):
         cases = [e for e in report.errors if e.kind == kind]
         lines.append("")

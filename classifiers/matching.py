@@ -19,7 +19,7 @@ _SENTENCE_BREAK = re.compile(r"(?<=[.!?؟])\s+|\s*\n+\s*")
 _MAX_CACHED_WORDS = 400_000  # about 100 MB at worst; cleared when full, it refills from the next articles
 
 # Match kinds: what a phrase is for within its tag.
-TERM, SUPPORT, AMBIGUOUS, NEGATIVE, VETO = "term", "support", "ambiguous", "negative", "veto"
+TERM, SUPPORT, AMBIGUOUS, NEGATIVE, VETO, CUE = "term", "support", "ambiguous", "negative", "veto", "cue"
 PAIR_ANY, PAIR_WITH = "any", "with"
 
 
@@ -50,6 +50,11 @@ class MatchedDocument:
     matches: tuple[Match, ...]
 
 
+def tokens(text: str) -> list[str]:
+    """The words of a text as the matcher and the learned stage see them."""
+    return _TOKEN.findall(text)
+
+
 def split_units(title: str, text: str) -> list[str]:
     """The title, then the sentences of the text (a line break always ends a sentence)."""
     return [title, *(s for s in _SENTENCE_BREAK.split(text) if s.strip())]
@@ -64,7 +69,7 @@ class Matcher:
         for tag, tag_rules in rules.tags.items():
             for kind, phrases in ((TERM, tag_rules.terms), (SUPPORT, tag_rules.support),
                                   (AMBIGUOUS, tag_rules.ambiguous), (NEGATIVE, tag_rules.negative),
-                                  (VETO, tag_rules.veto)):
+                                  (VETO, tag_rules.veto), (CUE, tag_rules.cues)):
                 for phrase in phrases:
                     self._add(tag, kind, phrase, -1)
             for index, pair in enumerate(tag_rules.pairs):
@@ -78,7 +83,7 @@ class Matcher:
         for key in keys:
             if key.endswith("*") and not key.startswith("^"):
                 self._prefixes.setdefault(len(key) - 1, set()).add(key[:-1])
-        self._cache: dict[str, tuple[frozenset[str], tuple[tuple[str, str, Phrase, int], ...]]] = {}
+        self._cache: dict[str, tuple[frozenset[str], tuple[tuple[str, str, Phrase, int], ...], str]] = {}
 
     def _add(self, tag: str, kind: str, phrase: Phrase, pair_index: int) -> None:
         self._index.setdefault(phrase.keys[0], []).append((tag, kind, phrase, pair_index))
@@ -94,7 +99,11 @@ class Matcher:
         """Every key `word` matches: its lowercased or normalised forms, capitals, and the prefixes it starts with."""
         return self._lookup(word)[0]
 
-    def _lookup(self, word: str) -> tuple[frozenset[str], tuple[tuple[str, str, Phrase, int], ...]]:
+    def form(self, word: str) -> str:
+        """The word lowercased (English) or normalised without its proclitics (Arabic): `learned.word_form`."""
+        return (self._cache.get(word) or self._lookup(word))[2]
+
+    def _lookup(self, word: str) -> tuple[frozenset[str], tuple[tuple[str, str, Phrase, int], ...], str]:
         cached = self._cache.get(word)
         if cached is not None:
             return cached
@@ -116,18 +125,20 @@ class Matcher:
         starts = tuple(entry for key in keys for entry in self._index.get(key, ()))
         if len(self._cache) >= _MAX_CACHED_WORDS:
             self._cache.clear()
-        self._cache[word] = (keys, starts)
-        return keys, starts
+        found_entry = (keys, starts, forms[-1])
+        self._cache[word] = found_entry
+        return found_entry
 
     def match(self, title: str, text: str) -> MatchedDocument:
         units = []
         matches = []
         lookup = self._lookup
+        cached = self._cache.get  # most words are cached: skip the method call for them
         for unit_number, unit_text in enumerate(split_units(title, text)):
             words = tuple(_TOKEN.findall(unit_text))
             units.append(Unit(text=unit_text, words=words))
-            found = [lookup(w) for w in words]
-            for position, (_, starts) in enumerate(found):
+            found = [cached(w) or lookup(w) for w in words]
+            for position, (_, starts, _) in enumerate(found):
                 for tag, kind, phrase, pair_index in starts:
                     length = len(phrase.keys)
                     if length > 1 and not (

@@ -19,13 +19,13 @@ from newsmon.errors import ConfigError
 from newsmon.records import TAGS
 
 SHIPPED_RULES_DIR = Path(__file__).parent / "rules"
-RULES_RELEASE = "2026.11.2"  # bump when the scoring code changes; rule edits change the hash part of the version
+RULES_RELEASE = "2026.12.1"  # bump when the scoring code changes; rule edits change the hash part of the version
 
 _PATTERN_TOKEN = re.compile(r"[\w*]+")
 _TAG_KEYS = {
     "bias", "mass", "share", "title_weight", "lead_weight", "lead_sentences", "min_support",
     "guarded_acronyms", "negative", "veto", "terms", "support", "ambiguous", "pairs", "length_penalty",
-    "long_article",
+    "long_article", "learned_weight", "learned_threshold", "cues",
 }  # fmt: skip
 _PAIR_KEYS = {"weight", "any", "with"}
 
@@ -69,6 +69,12 @@ class TagRules:
     min_support: int
     length_penalty: float  # logit minus length_penalty * ln(passages / long_article) for longer articles
     long_article: float  # passages (about 40 words each) from which an article counts as long
+    # The learned stage (classifiers/learned.py) reads the passages where these rules matched something of the
+    # topic without deciding; one it rates >= learned_threshold counts as a match of weight learned_weight
+    # (0 turns the stage off for this tag).
+    learned_weight: float = 0.0
+    learned_threshold: float = 0.7
+    cues: tuple[Phrase, ...] = ()  # words that never count, but send their passage to the learned stage
 
 
 @dataclass(frozen=True, slots=True)
@@ -207,7 +213,16 @@ def _parse_tag(table: Mapping[str, Any], tag: str, lang: str, path: Path) -> Tag
         min_support=min_support,
         length_penalty=number("length_penalty", 0.0),
         long_article=long_article,
+        learned_weight=number("learned_weight", 0.0),
+        learned_threshold=_share(number("learned_threshold", 0.7), "learned_threshold", where),
+        cues=phrases("cues", table.get("cues", [])),
     )
+
+
+def _share(value: float, key: str, where: str) -> float:
+    if not 0.0 <= value <= 1.0:
+        raise ConfigError(f"{where} {key} = {value!r}: expected a probability between 0 and 1.")
+    return value
 
 
 def _phrase(text: str, weight: float, lang: str, where: str) -> Phrase:

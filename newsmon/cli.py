@@ -372,19 +372,33 @@ def _places_config(config_path: Path | None) -> Any:
 
 @cli.command(name="eval", context_settings=CONTEXT)
 @config_option
-@click.option("--labels", "labels_path", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="JSONL with id and 0/1 per tag (and title/text, unless --texts is given).")  # fmt: skip
+@click.option("--labels", "labels_path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="JSONL with id and 0/1 per tag (and title/text, unless --texts is given). "
+                   "Default: every set of --sets.")  # fmt: skip
 @click.option("--texts", "texts_path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="JSONL with id, title, text and lang, joined to --labels by id.")  # fmt: skip
-def evaluate_command(config_path: Path | None, labels_path: Path, texts_path: Path | None) -> None:
+@click.option("--sets", "sets_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="TOML list of labelled sets to score when --labels is not given. Default: eval/sets.toml.")
+def evaluate_command(config_path: Path | None, labels_path: Path | None, texts_path: Path | None,
+                     sets_path: Path | None) -> None:
     """Precision, recall and F1 per tag and language, beside a boolean keyword alert, plus the worst errors.
 
+    Without --labels, every set of eval/sets.toml is scored on its own, then summarised one line per set.
     Example: newsmon eval --labels labels-dev.jsonl --texts articles.jsonl
     """
     from classifiers import evaluate, format_report, load_classifier
+    from classifiers.eval_sets import DEFAULT_SETS_FILE, evaluate_sets, format_summary, load_sets
 
-    report = evaluate(labels_path, texts_path, load_classifier(_classifier_config(config_path)))
-    click.echo(format_report(report))
+    classifier = load_classifier(_classifier_config(config_path))
+    if labels_path is not None:
+        click.echo(format_report(evaluate(labels_path, texts_path, classifier)))
+        return
+    results = evaluate_sets(load_sets(sets_path or DEFAULT_SETS_FILE), classifier)
+    for eval_set, report in results:
+        if report is not None:
+            click.echo(f"== {eval_set.name} ({eval_set.split}): {eval_set.labels}")
+            click.echo(format_report(report, show_errors=False) + "\n")
+    click.echo(format_summary(results))
 
 
 @cli.command(name="eval-stories", context_settings=CONTEXT)

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from urllib.parse import urlsplit
 
-from warehouse import FailingSource, TaggedItem
+from warehouse import FailingSource, StoryReport, TaggedItem
 
 SNIPPET_CHARS = 220  # two or three lines in a mail client (three at 72 columns in the text part)
 TOP_SOURCES = 5
@@ -22,8 +22,18 @@ _LATIN_CHAR = re.compile("[A-Za-z]")
 
 
 @dataclass(frozen=True, slots=True)
+class OtherReport:
+    """Another outlet's report of the same story: "also reported by"."""
+
+    source: str
+    lang: str | None
+    url: str
+    link_is_safe: bool
+
+
+@dataclass(frozen=True, slots=True)
 class DigestItem:
-    """One article as one tag section shows it."""
+    """One story as one tag section shows it, through its best-ranked report."""
 
     article_id: str
     tag: str
@@ -37,15 +47,26 @@ class DigestItem:
     link_is_safe: bool  # http(s) only: anything else is shown as text, never as a link
     direction: str  # "rtl" or "auto": sets dir= on the item, so Arabic reads right to left
     lang: str | None
+    places: tuple[str, ...] = ()  # "Nineveh (IQ-NI)"
+    also_reported_by: tuple[OtherReport, ...] = ()  # the story's other reports, oldest first
+    also_under: tuple[str, ...] = ()  # other tags of this digest that list the same story
 
 
 @dataclass(frozen=True, slots=True)
 class TagSection:
     tag: str
-    count: int
+    count: int  # articles: the header compares them with the previous digest's
     previous_count: int | None  # None before the first recorded digest
     full_items: tuple[DigestItem, ...]  # the best-ranked, shown whole
     brief_items: tuple[DigestItem, ...]  # the rest, shown as title, source and link: never dropped
+    stories: int = 0  # distinct events among the articles: one entry each
+
+    @property
+    def counts(self) -> str:
+        """ "5 articles, 3 stories", or "5" when each article is its own story."""
+        if self.stories in (0, self.count):
+            return str(self.count)
+        return f"{self.count} articles, {self.stories} stor{'y' if self.stories == 1 else 'ies'}"
 
     @property
     def change(self) -> str:
@@ -127,8 +148,24 @@ def is_web_link(url: str) -> bool:
     return parts.scheme in ("http", "https") and bool(parts.netloc)
 
 
-def digest_item(item: TaggedItem) -> DigestItem:
+def story_key(item: TaggedItem) -> str:
+    """The story an item belongs to; an article not yet in a story is its own."""
+    return item.story_id or item.article_id
+
+
+def other_report(source: str, lang: str | None, url: str) -> OtherReport:
+    return OtherReport(single_line(source, max_chars=80), lang, single_line(url, max_chars=2000), is_web_link(url))
+
+
+def digest_item(
+    item: TaggedItem,
+    *,
+    place_names: Mapping[str, str] | None = None,
+    also_reported_by: tuple[OtherReport, ...] = (),
+    also_under: tuple[str, ...] = (),
+) -> DigestItem:
     title = single_line(item.title, max_chars=300) or "(no title)"
+    names = place_names or {}
     return DigestItem(
         article_id=item.article_id,
         tag=item.tag,
@@ -142,7 +179,38 @@ def digest_item(item: TaggedItem) -> DigestItem:
         link_is_safe=is_web_link(item.url),
         direction=text_direction(item.lang, title),
         lang=item.lang,
+        places=tuple(f"{names[code]} ({code})" if code in names else code for code in item.places),
+        also_reported_by=also_reported_by,
+        also_under=also_under,
     )
+
+
+def story_entries(
+    ranked: Sequence[TaggedItem],
+    *,
+    reports: Mapping[str, Sequence[StoryReport]],
+    tags_of_story: Mapping[str, Sequence[str]],
+    place_names: Mapping[str, str],
+) -> list[DigestItem]:
+    """One entry per story, through its best-ranked report; the story's other reports (in this digest or
+    not) become "also reported by", and the other tags listing it "also under"."""
+    entries = []
+    grouped: dict[str, list[TaggedItem]] = {}
+    for item in ranked:
+        grouped.setdefault(story_key(item), []).append(item)
+    for key, members in grouped.items():
+        lead = members[0]
+        others: dict[str, OtherReport] = {}
+        for report in reports.get(key, ()):
+            if report.article_id != lead.article_id:
+                others[report.article_id] = other_report(report.source, report.lang, report.url)
+        for member in members[1:]:
+            others.setdefault(member.article_id, other_report(member.source, member.lang, member.url))
+        also_under = tuple(t for t in tags_of_story.get(key, ()) if t != lead.tag)
+        entries.append(
+            digest_item(lead, place_names=place_names, also_reported_by=tuple(others.values()), also_under=also_under)
+        )
+    return entries
 
 
 def rank_items(items: Sequence[TaggedItem]) -> list[TaggedItem]:
@@ -162,19 +230,30 @@ def build_digest(
     failing: Sequence[FailingSource],
     weekly: WeeklyCounts,
     max_full_items_per_tag: int,
+    reports: Mapping[str, Sequence[StoryReport]] | None = None,
+    place_names: Mapping[str, str] | None = None,
 ) -> Digest:
-    """Group by tag in the configured order, rank, and shorten past `max_full_items_per_tag` (never drop)."""
+    """Group by tag in the configured order, one entry per story, rank, and shorten past
+    `max_full_items_per_tag` (never drop). A story under several tags is listed in each, marked "also under"."""
+    tags_of_story: dict[str, list[str]] = {}
+    for tag in tags:
+        for item in items:
+            if item.tag == tag and tag not in tags_of_story.setdefault(story_key(item), []):
+                tags_of_story[story_key(item)].append(tag)
     sections = []
     for tag in tags:
-        ranked = [digest_item(i) for i in rank_items([i for i in items if i.tag == tag])]
+        ranked = rank_items([i for i in items if i.tag == tag])
+        entries = story_entries(ranked, reports=reports or {}, tags_of_story=tags_of_story,
+                                place_names=place_names or {})  # fmt: skip
         previous = None if previous_counts is None else previous_counts.get(tag, 0)
         sections.append(
             TagSection(
                 tag=tag,
                 count=len(ranked),
                 previous_count=previous,
-                full_items=tuple(ranked[:max_full_items_per_tag]),
-                brief_items=tuple(ranked[max_full_items_per_tag:]),
+                full_items=tuple(entries[:max_full_items_per_tag]),
+                brief_items=tuple(entries[max_full_items_per_tag:]),
+                stories=len(entries),
             )
         )
     articles = {i.article_id: i.source for i in items if i.tag in tags}

@@ -26,6 +26,7 @@ from notify.digest import WeeklyCounts, alert_subject, build_alert, build_digest
 from notify.mail import Delivery, deliver
 from notify.message import InlineImage, compose_message, new_content_id
 from notify.render import render_alert, render_digest
+from places import governorate_names
 
 P = ParamSpec("P")
 
@@ -152,6 +153,7 @@ def send_digest(
         previous_counts = wh.notified_tag_counts(warehouse, previous.notification_id) if previous else None
         failing = wh.failing_sources(warehouse, FAILING_SOURCE_PASSES)
         weekly_rows = wh.weekly_tag_counts(warehouse, CHART_WEEKS, now=now).rows
+        reports = wh.story_reports(warehouse, [i.story_id for i in items if i.story_id])
     digest = build_digest(
         items,
         tags=settings.tags,
@@ -161,6 +163,8 @@ def send_digest(
         failing=failing,
         weekly=_weekly_counts(weekly_rows, settings.tags),
         max_full_items_per_tag=settings.max_full_items_per_tag,
+        reports=reports,
+        place_names=governorate_names(),
     )
     if digest.is_empty and not settings.send_empty:
         log.info("digest: nothing tagged since %s; nothing sent", period_start)

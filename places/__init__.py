@@ -5,7 +5,7 @@ Pure: no I/O after `load_gazetteer`, no clock. Town names come from GeoNames (CC
 
 from places.article import article_places
 from places.finder import Mention, PlaceFinding, find_mentions, find_places
-from places.gazetteer import Entry, Gazetteer, load_gazetteer
+from places.gazetteer import Entry, Gazetteer, governorate_names, load_gazetteer
 
 __all__ = [
     "Entry",
@@ -15,5 +15,6 @@ __all__ = [
     "article_places",
     "find_mentions",
     "find_places",
+    "governorate_names",
     "load_gazetteer",
 ]

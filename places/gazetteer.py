@@ -21,6 +21,7 @@ from newsmon.errors import ConfigError
 from places.text import fold_display, name_key
 
 COUNTRIES = ("IQ", "SY")
+DISPLAY_NAMES = {"IQ-BG": "Baghdad"}  # the package lists the French "Bagdad" as its English name
 MAX_NAME_WORDS = 4
 
 # GeoNames lists every hamlet's alternate names; these are also everyday words, so a town spelled only this way
@@ -94,6 +95,7 @@ def load_gazetteer(extra_names: Path | None = None) -> Gazetteer:
     )
 
 
+@functools.lru_cache(maxsize=1)
 def _governorates() -> tuple[dict[str, str], dict[tuple[str, ...], Entry]]:
     from iso3166_2 import Subdivisions  # ≈0.1 s: loaded once per process, with the gazetteer
 
@@ -104,12 +106,10 @@ def _governorates() -> tuple[dict[str, str], dict[tuple[str, ...], Entry]]:
         for code, record in subdivisions[country].items():
             if record["type"] not in ("Governorate", "Province"):
                 continue  # IQ-KR, the Kurdistan Region, spans three governorates
-            spellings = [record["name"]]
-            for other in (record.get("localOtherName") or "").split(","):
-                name, _, lang = other.strip().rpartition(" (")
-                if lang.rstrip(")") in ("ara", "eng") and name:
-                    spellings.append(name)
-            english = " ".join(fold_display(record["name"]).split())
+            spellings = [record["name"]] + [n for n, lang in _other_names(record) if lang in ("ara", "eng")]
+            english = DISPLAY_NAMES.get(code) or next(
+                (n for n, lang in _other_names(record) if lang == "eng"), fold_display(record["name"])
+            )
             codes[code] = english
             entry = Entry(code, code, "governorate", english)
             for spelling in spellings:
@@ -117,6 +117,21 @@ def _governorates() -> tuple[dict[str, str], dict[tuple[str, ...], Entry]]:
                 if key and len(key) <= MAX_NAME_WORDS and key not in (("city", "peace"),):
                     names[key] = entry
     return codes, names
+
+
+def _other_names(record: dict[str, Any]) -> list[tuple[str, str]]:
+    """("Nineveh", "eng"), ("نينوى", "ara") … from the package's "localOtherName" field."""
+    found = []
+    for other in (record.get("localOtherName") or "").split(","):
+        name, _, lang = other.strip().rpartition(" (")
+        if name:
+            found.append((name, lang.rstrip(")")))
+    return found
+
+
+def governorate_names() -> dict[str, str]:
+    """ISO 3166-2 code → English name, for showing ("IQ-NI" → "Nineveh")."""
+    return _governorates()[0]
 
 
 def _towns() -> dict[tuple[str, ...], list[Entry]]:

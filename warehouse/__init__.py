@@ -13,6 +13,7 @@ from warehouse.digests import (
     FailingSource,
     NotificationRecord,
     SentNotification,
+    StoryReport,
     TaggedItem,
     digest_items,
     failing_sources,
@@ -23,6 +24,7 @@ from warehouse.digests import (
     pending_alert_items,
     record_notification,
     sent_notifications,
+    story_reports,
 )
 from warehouse.queries import (
     QueryError,
@@ -68,6 +70,7 @@ __all__ = [
     "FailingSource",
     "NotificationRecord",
     "SentNotification",
+    "StoryReport",
     "TaggedItem",
     "digest_items",
     "failing_sources",
@@ -78,6 +81,7 @@ __all__ = [
     "pending_alert_items",
     "record_notification",
     "sent_notifications",
+    "story_reports",
     "QueryError",
     "Rows",
     "Warehouse",

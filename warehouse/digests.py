@@ -35,6 +35,20 @@ class TaggedItem:
     tagged_at: datetime
     lang: str | None
     text_start: str  # the first SNIPPET_SOURCE_CHARS characters of the article text
+    story_id: str | None = None  # the event it reports (articles.story_id); None until assigned
+    places: tuple[str, ...] = ()  # its governorates, ISO 3166-2
+
+
+@dataclass(frozen=True, slots=True)
+class StoryReport:
+    """One report of a story, as "also reported by" shows it."""
+
+    article_id: str
+    story_id: str
+    source: str
+    lang: str | None
+    url: str
+    published_at: datetime
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,7 +96,8 @@ def _aware(moment: datetime | None) -> datetime | None:
 
 _ITEM_COLUMNS = """
     t.article_id, t.tag, t.score, t.evidence, a.title, a.source, a.url, a.published_at, a.first_seen_at,
-    t.tagged_at, a.lang, left(a.text, ?) AS text_start
+    t.tagged_at, a.lang, left(a.text, ?) AS text_start, a.story_id,
+    coalesce((SELECT list(p.place ORDER BY p.place) FROM article_places p WHERE p.article_id = t.article_id), [])
 """
 
 
@@ -100,6 +115,8 @@ def _item(row: tuple[Any, ...]) -> TaggedItem:
         tagged_at=row[9].replace(tzinfo=UTC),
         lang=row[10],
         text_start=row[11],
+        story_id=row[12],
+        places=tuple(row[13] or ()),
     )
 
 
@@ -236,3 +253,19 @@ def notified_pairs(warehouse: Warehouse, notification_id: int) -> set[tuple[str,
     """(article_id, tag) pairs one sent digest or alert carried."""
     rows = warehouse.rows("SELECT article_id, tag FROM notified_articles WHERE notification_id = ?", [notification_id])
     return {(str(a), str(t)) for a, t in rows}
+
+
+def story_reports(warehouse: Warehouse, story_ids: Sequence[str]) -> dict[str, list[StoryReport]]:
+    """Every stored report of these stories, oldest first: what a digest's "also reported by" lists."""
+    if not story_ids:
+        return {}
+    rows = warehouse.rows(
+        f"SELECT article_id, story_id, source, lang, url, published_at FROM articles "
+        f"WHERE story_id IN (SELECT unnest({VARCHAR_LIST})) ORDER BY published_at, article_id",
+        [as_json_list(sorted(set(story_ids)))],
+    )
+    found: dict[str, list[StoryReport]] = {}
+    for row in rows:
+        report = StoryReport(row[0], row[1], row[2], row[3], row[4], row[5].replace(tzinfo=UTC))
+        found.setdefault(report.story_id, []).append(report)
+    return found

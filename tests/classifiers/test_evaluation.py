@@ -82,3 +82,32 @@ def test_blind_heldout_set_stays_above_its_floor(slice_name: str, floor: float) 
     report = evaluate(HELDOUT, None, CLASSIFIER)
     macro = report.macro_f1(slice_name)
     assert macro is not None and macro >= floor, format_report(report)
+
+
+def test_every_set_is_scored_on_its_own_and_an_absent_one_is_listed_as_skipped(tmp_path: Path) -> None:
+    from classifiers.eval_sets import evaluate_sets, format_summary, load_sets
+
+    write_jsonl(tmp_path / "written.jsonl", [
+        {"id": "1", "title": "Islamic State fighters attack", "lang": "en", "isis": 1, "returns": 0,
+         "reconciliation": 0, "text": "Islamic State fighters attacked a base. The ISIS cell fled into the desert."},
+        {"id": "2", "title": "عودة النازحين إلى الفلوجة", "lang": "ar", "isis": 0, "returns": 1,
+         "reconciliation": 0, "text": "عادت مئات الأسر النازحة إلى منازلها في الفلوجة. وقال العائدون إن بيوتهم مدمرة."},
+    ])
+    sets_file = tmp_path / "sets.toml"
+    sets_file.write_text('[[set]]\nname = "written"\nsplit = "test"\nlabels = "written.jsonl"\n\n'
+                         '[[set]]\nname = "elsewhere"\nsplit = "dev"\nlabels = "missing.jsonl"\n', encoding="utf-8")
+    results = evaluate_sets(load_sets(sets_file), CLASSIFIER)
+    summary = format_summary(results)
+    lines = summary.splitlines()
+    assert [line.split()[2] for line in lines[1:4]] == ["all", "ar", "en"]  # one line per language of the set
+    assert "keyword alert" in lines[0] and "margin" in lines[0]
+    assert "elsewhere" in lines[4] and "skipped" in lines[4] and "missing.jsonl" in lines[4]
+
+
+def test_a_malformed_sets_file_names_the_entry_and_what_it_needs(tmp_path: Path) -> None:
+    from classifiers.eval_sets import load_sets
+
+    sets_file = tmp_path / "sets.toml"
+    sets_file.write_text('[[set]]\nname = "x"\nsplit = "later"\nlabels = "x.jsonl"\n', encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"sets.toml: \[\[set\]\] #1 needs name.*split = \"test\" or \"dev\""):
+        load_sets(sets_file)

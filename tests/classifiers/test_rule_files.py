@@ -35,7 +35,8 @@ def test_a_term_added_in_rules_dir_takes_effect(tmp_path: Path) -> None:
     en = folder / "en.toml"
     en.write_text(en.read_text(encoding="utf-8").replace("[isis.terms]\n", '[isis.terms]\n"zorblax" = 1.0\n'),
                   encoding="utf-8")
-    doc = ClassifierInput(id="z", title="Zorblax cell attacks", text="Zorblax fighters attacked a post. Zorblax fled.")
+    doc = ClassifierInput(id="z", title="Zorblax banners seen in the market",
+                          text="Zorblax banners appeared on a wall. Zorblax slogans were painted over.")
     assert "isis" not in load_classifier().classify(doc).labels
     assert "isis" in load_classifier(ClassifierConfig(rules_dir=folder)).classify(doc).labels
 
