@@ -515,7 +515,7 @@ def _unpacked(body: bytes, cap: int) -> tuple[bytes, bool]:
 
 async def _read_section_page(result: FetchResult, source: SourceConfig, discovery: Discovery) -> bool:
     discovery.items = parse_section_page(result.text(), source.name, result.final_url)
-    discovery.found = f"section page, {len(discovery.items)} article links"
+    discovery.found = f"section page, {_count(len(discovery.items), 'article link')}"
     return False
 
 
@@ -531,7 +531,7 @@ async def _read_feed(result: FetchResult, source: SourceConfig, fetcher: Fetcher
         if not _looks_like_html(body):
             raise
     else:
-        discovery.found = f"feed{', gzip' if gzipped else ''}, {len(discovery.items)} items"
+        discovery.found = f"feed{', gzip' if gzipped else ''}, {_count(len(discovery.items), 'item')}"
         return False
     links = feed_links(decode_html(body, result.charset), result.final_url)
     if not links:
@@ -546,7 +546,7 @@ async def _read_feed(result: FetchResult, source: SourceConfig, fetcher: Fetcher
     if feed.ok:
         feed_body, _ = _unpacked(feed.body, settings.max_feed_bytes)
         discovery.items = parse_feed(feed_body, source.name, feed.final_url, settings.max_feed_items)
-        discovery.found += f", {len(discovery.items)} items"
+        discovery.found += f", {_count(len(discovery.items), 'item')}"
     return True
 
 
@@ -560,8 +560,8 @@ async def _read_sitemap(result: FetchResult, source: SourceConfig, fetcher: Fetc
     walk = _SitemapWalk(gzipped=int(gzipped))
     discovery.items = list(_unique(await _walk_sitemaps(root, result.final_url, source, fetcher, discovery, walk)))
     heads = {
-        "sitemap index": f"sitemap index, {len(root.child_sitemaps)} children",
-        "robots.txt": f"robots.txt, {len(root.child_sitemaps)} sitemaps",
+        "sitemap index": f"sitemap index, {_count(len(root.child_sitemaps), 'child', 'children')}",
+        "robots.txt": f"robots.txt, {_count(len(root.child_sitemaps), 'sitemap')}",
         "feed": "a feed given as a sitemap",
     }
     discovery.found = walk.describe(heads.get(root.kind, root.kind), len(discovery.items))
@@ -578,7 +578,7 @@ async def _discover_site_root(source: SourceConfig, fetcher: Fetcher, discovery:
     named = robots_sitemaps(result.body.decode("utf-8", errors="replace"), result.final_url) if result.ok else []
     if named:
         root = SitemapContent([], named, "robots.txt")
-        head = f"site root: robots.txt names {len(named)} sitemaps"
+        head = f"site root: robots.txt names {_count(len(named), 'sitemap')}"
     else:
         root = SitemapContent([], [urljoin(source.url, "/sitemap.xml")], "guess")
         head = "site root: no Sitemap: line in robots.txt, so /sitemap.xml"
@@ -605,10 +605,10 @@ class _SitemapWalk:
         if self.gzipped:
             parts.append("gzip")
         if self.failed:
-            parts.append(f"{self.failed} of {self.fetched} child sitemaps failed")
+            parts.append(f"{self.failed} of {_count(self.fetched, 'child sitemap')} failed")
         if self.stopped_early:
             parts.append(f"stopped after {defaults.MAX_SITEMAP_FETCHES} child sitemaps")
-        parts.append(f"{urls} URLs")
+        parts.append(_count(urls, "URL"))
         return ", ".join(parts)
 
 
@@ -664,10 +664,12 @@ async def _read_child(
     return parse_sitemap(body, source.name, result.final_url, max_items)
 
 
+def _count(number: int, one: str, many: str | None = None) -> str:
+    return f"{number} {one if number == 1 else many or one + 's'}"
+
+
 def _as_failure(attempt: FetchAttempt, reason: FailureReason, detail: str) -> FetchAttempt:
-    return FetchAttempt(
-        attempt.url, attempt.source, attempt.status, f"{reason.value}: {detail}", attempt.elapsed_ms, attempt.fetched_at
-    )
+    return attempt.as_failure(reason, detail)
 
 
 def _unique(items: list[FeedItem]) -> Iterator[FeedItem]:

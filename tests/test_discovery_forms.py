@@ -4,6 +4,7 @@ once each, with the date its document gives, and what `newsmon sources` says the
 from __future__ import annotations
 
 import asyncio
+import json
 import tracemalloc
 from datetime import datetime
 from pathlib import Path
@@ -121,7 +122,7 @@ def test_site_root_reads_the_sitemaps_robots_txt_names(site: SampleSite) -> None
     serve_robots(site, f"User-agent: *\nDisallow: /private/\nSitemap: {site.url('/forms/index-of-gzip.xml')}\n")
     discovery = discover(site, "/", SourceKind.SITEMAP)
     assert found(discovery) == expected(site, "/forms/part-1.xml.gz", "/forms/part-2.xml.gz")
-    assert discovery.found == "site root: robots.txt names 1 sitemaps, gzip, 3 URLs"
+    assert discovery.found == "site root: robots.txt names 1 sitemap, gzip, 3 URLs"
     assert discovery.validators is None
 
 
@@ -230,13 +231,16 @@ def test_a_pass_over_every_form_stores_each_article_once_and_says_what_each_sour
         "rss-base": ("/forms/feeds/based.rss", "feed"),
         "home-page": ("/forms/section-with-base.html", "feed"),
         "latin-1": ("/forms/latin-1.rss", "feed"),
+        "bom-as-html": ("/forms/bom-feed", "feed"),
+        "moved": ("/forms/old/plain-relative.rss", "feed"),
     }
     config = write_config(tmp_path, [source_entry(name, site.url(p), kind) for name, (p, kind) in sources.items()])
     result = run_newsmon("run", "--config", config)
     assert result.exit_code == 0, result.output
 
     routes = ["/forms/news.xml.gz", "/forms/part-1.xml.gz", "/forms/part-2.xml.gz", "/forms/sitemap.txt",
-              "/forms/feeds/based.atom", "/forms/feeds/based.rss", "/forms/latin-1.rss"]  # fmt: skip
+              "/forms/feeds/based.atom", "/forms/feeds/based.rss", "/forms/latin-1.rss", "/forms/bom-feed",
+              "/feeds/plain-relative.rss"]  # fmt: skip
     rows = query(config, "SELECT url, count(*) AS copies, min(published_at) AS published FROM articles GROUP BY url")
     stored = {r["url"].removeprefix(site.base_url): r for r in rows}
     assert sorted(stored) == sorted({url.removeprefix(site.base_url) for url, _ in expected(site, *routes)})
@@ -244,8 +248,18 @@ def test_a_pass_over_every_form_stores_each_article_once_and_says_what_each_sour
         assert row["copies"] == 1, path
         assert row["published"].startswith(EXPECTED["articles"][path]["published"]), path
 
-    health = {r["source"]: r for r in query(config, "SELECT source, found, last_error FROM source_state")}
+    listed = run_newsmon("sources", "--config", config, "--json")
+    assert listed.exit_code == 0, listed.output
+    health = {row["source"]: row for row in map(json.loads, listed.stdout.splitlines())}
     assert {name: row["last_error"] for name, row in health.items()} == dict.fromkeys(sources)
-    assert health["site-root"]["found"] == "site root: robots.txt names 1 sitemaps, gzip, 3 URLs"
-    assert health["home-page"]["found"] == f"HTML page; feed found at {site.url('/forms/feeds/based.rss')}, 2 items"
-    assert health["text-sitemap"]["found"] == "plain-text sitemap, 3 URLs"
+    assert {name: row["found"] for name, row in health.items()} == {
+        "gzip-sitemap": "urlset, gzip, 3 URLs",
+        "site-root": "site root: robots.txt names 1 sitemap, gzip, 3 URLs",
+        "text-sitemap": "plain-text sitemap, 3 URLs",
+        "atom-base": "feed, 3 items",
+        "rss-base": "feed, 2 items",
+        "home-page": f"HTML page; feed found at {site.url('/forms/feeds/based.rss')}, 2 items",
+        "latin-1": "feed, 1 item",
+        "bom-as-html": "feed, 2 items",
+        "moved": "feed, 1 item",
+    }
