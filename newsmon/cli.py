@@ -379,8 +379,9 @@ def _places_config(config_path: Path | None) -> Any:
               help="JSONL with id, title, text and lang, joined to --labels by id.")  # fmt: skip
 @click.option("--sets", "sets_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="TOML list of labelled sets to score when --labels is not given. Default: eval/sets.toml.")
+@click.option("--rules-only", is_flag=True, help="Score with the rules alone, without the learned stage.")
 def evaluate_command(config_path: Path | None, labels_path: Path | None, texts_path: Path | None,
-                     sets_path: Path | None) -> None:
+                     sets_path: Path | None, rules_only: bool) -> None:
     """Precision, recall and F1 per tag and language, beside a boolean keyword alert, plus the worst errors.
 
     Without --labels, every set of eval/sets.toml is scored on its own, then summarised one line per set.
@@ -389,7 +390,7 @@ def evaluate_command(config_path: Path | None, labels_path: Path | None, texts_p
     from classifiers import evaluate, format_report, load_classifier
     from classifiers.eval_sets import DEFAULT_SETS_FILE, evaluate_sets, format_summary, load_sets
 
-    classifier = load_classifier(_classifier_config(config_path))
+    classifier = load_classifier(_classifier_config(config_path), learned=not rules_only)
     if labels_path is not None:
         click.echo(format_report(evaluate(labels_path, texts_path, classifier)))
         return
