@@ -669,9 +669,7 @@ def _count(number: int, one: str, many: str | None = None) -> str:
 
 
 def _as_failure(attempt: FetchAttempt, reason: FailureReason, detail: str) -> FetchAttempt:
-    return FetchAttempt(
-        attempt.url, attempt.source, attempt.status, f"{reason.value}: {detail}", attempt.elapsed_ms, attempt.fetched_at
-    )
+    return attempt.as_failure(reason, detail)
 
 
 def _unique(items: list[FeedItem]) -> Iterator[FeedItem]:

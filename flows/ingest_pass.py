@@ -240,12 +240,10 @@ async def _pipeline(
             assert result.failure is not None
             failure = result.failure
             attempt = result.page.attempt
-            error = f"{failure.reason.value}: {failure.detail}"
-            failures.append(
-                FetchAttempt(attempt.url, attempt.source, attempt.status, error, attempt.elapsed_ms, attempt.fetched_at)
-            )
-            reasons[failure.reason.value] += 1
-            first_error.setdefault(failure.reason.value, error)
+            failed = attempt.as_failure(failure.reason, failure.detail)
+            failures.append(failed)
+            reasons[failure.reason] += 1
+            first_error.setdefault(failure.reason, failed.error or "")
 
     async with await _fetcher_for(ingest_pass, source) as fetcher:
 
@@ -261,7 +259,7 @@ async def _pipeline(
                     collect(await ingest_pass.pool.extract(page, source.lang))
                 else:
                     failures.append(result.attempt)
-                    reason = (result.attempt.error or "").split(":", 1)[0]
+                    reason = result.attempt.reason or FailureReason.CONNECTION
                     reasons[reason] += 1
                     first_error.setdefault(reason, result.attempt.error or "")
             if len(pending) >= batch_size or len(failures) >= batch_size:

@@ -19,7 +19,10 @@ class SourceKind(StrEnum):
 
 
 class FailureReason(StrEnum):
-    """Why a URL produced no article. Stored in `fetches.error` as the text before the first colon."""
+    """Why a URL produced no article: `fetches.reason`, and the start of the readable `fetches.error`.
+
+    Whether a reason is worth another try is decided in one place, `newsmon.retry.when_to_retry`.
+    """
 
     TIMEOUT = "timeout"
     CONNECTION = "connection"
@@ -34,6 +37,8 @@ class FailureReason(StrEnum):
     EXTRACTION_FAILED = "extraction_failed"
     EXTRACTION_TIMEOUT = "extraction_timeout"
     NO_TEXT = "no_text"
+    ROBOTS_UNREACHABLE = "robots_unreachable"  # the host's robots.txt could not be read: it is skipped this pass
+    WORKER_CRASHED = "worker_crashed"  # the extraction worker died on the page (out of memory, a native crash)
     WORKER_UNAVAILABLE = "worker_unavailable"  # extraction workers could not start here: no page's fault
 
 
@@ -61,13 +66,27 @@ class FetchAttempt:
     url: str
     source: str
     status: int | None  # HTTP status, None when no response arrived
-    error: str | None  # "<FailureReason>: detail", None on success
+    error: str | None  # readable: "<reason>: detail", None on success
     elapsed_ms: int
     fetched_at: datetime
+    reason: FailureReason | None = None  # typed: what code decides on, never parsed back out of `error`
 
-    @property
-    def ok(self) -> bool:
-        return self.error is None
+    def __post_init__(self) -> None:
+        if (self.error is None) != (self.reason is None):
+            raise ValueError("a failed attempt carries both its reason and its error text; a success neither")
+
+    @classmethod
+    def failed(
+        cls, url: str, source: str, status: int | None, reason: FailureReason, detail: str, elapsed_ms: int,
+        fetched_at: datetime,
+    ) -> FetchAttempt:  # fmt: skip
+        return cls(url, source, status, f"{reason.value}: {detail}", elapsed_ms, fetched_at, reason)
+
+    def as_failure(self, reason: FailureReason, detail: str) -> FetchAttempt:
+        """This request, recorded as failed for `reason`: a feed that answered 200 but is not XML, a page whose
+        text could not be extracted."""
+        return FetchAttempt.failed(self.url, self.source, self.status, reason, detail, self.elapsed_ms,
+                                   self.fetched_at)  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)

@@ -277,7 +277,7 @@ def test_a_killed_extraction_worker_costs_only_the_pages_it_held(slow_site: Samp
     killer.join()
     assert result.exit_code == 0, result.output
     stored = query(config, "SELECT count(*) AS n FROM articles")[0]["n"]
-    failed = query(config, "SELECT count(*) AS n FROM fetches WHERE error LIKE 'extraction_failed: worker died%'")
+    failed = query(config, "SELECT count(*) AS n FROM fetches WHERE reason = 'worker_crashed'")
     assert stored + failed[0]["n"] == ARTICLES and stored >= ARTICLES - 16, (stored, failed)
     assert run_newsmon("run", "--config", config).exit_code == 0
     assert query(config, "SELECT count(*) AS n FROM articles")[0]["n"] == ARTICLES, "the next pass retries them"

@@ -37,7 +37,7 @@ TAG_COLUMNS = {
 }  # fmt: skip
 FETCH_COLUMNS = {
     "url": "VARCHAR", "source": "VARCHAR", "status": "INTEGER", "error": "VARCHAR", "elapsed_ms": "INTEGER",
-    "fetched_at": "TIMESTAMP", "run_id": "INTEGER",
+    "fetched_at": "TIMESTAMP", "run_id": "INTEGER", "reason": "VARCHAR",
 }  # fmt: skip
 
 
@@ -179,7 +179,7 @@ def replace_tags(warehouse: Warehouse, tagged: Sequence[TaggedArticle]) -> None:
 
 def _fetch_row(attempt: FetchAttempt, run_id: int) -> tuple[Any, ...]:
     return (attempt.url, attempt.source, attempt.status, attempt.error, attempt.elapsed_ms,
-            _naive_utc(attempt.fetched_at), run_id)  # fmt: skip
+            _naive_utc(attempt.fetched_at), run_id, attempt.reason)  # fmt: skip
 
 
 def record_fetch_attempts(warehouse: Warehouse, run_id: int, attempts: Sequence[FetchAttempt]) -> None:
