@@ -39,7 +39,12 @@ def digest_flow(config_path: str) -> str:
     return send_digest_task(load_config(config_path))
 
 
-def digest_deployment(config: Config) -> Any:
+def digest_deployment(config: Config, **options: Any) -> Any:
+    """On [schedule] digest; `options` (parameters, entrypoint_type) as flows.serve.deployments passes them."""
+    options.setdefault("parameters", {"config_path": str(config.path)})
     return digest_flow.to_deployment(
-        name="newsmon-digest", cron=config.schedule.digest, parameters={"config_path": str(config.path)}
+        name="newsmon-digest",
+        description="The digest of newly tagged articles, by email or to the outbox, on [schedule] digest.",
+        cron=config.schedule.digest,
+        **options,
     )
