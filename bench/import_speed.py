@@ -22,7 +22,7 @@ import time
 from pathlib import Path
 
 from classifiers import load_classifier
-from flows.backfill import import_archive
+from engine.backfill import import_archive
 from newsmon.config import load_config
 from newsmon.records import ClassifierInput
 

@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 import warehouse as wh
-from newsmon.cli import cli
+from commands.cli import cli
 from tests.conftest import write_config
 
 

@@ -118,6 +118,18 @@ def test_sitemaps_named_by_robots_txt_still_obey_its_rules(site: SampleSite) -> 
     assert errors(discovery) == [f"robots_disallowed: robots.txt of {site.host} disallows /forms/news.xml.gz"]
 
 
+def test_sitemaps_and_feeds_found_in_documents_pass_the_address_guard(site: SampleSite) -> None:
+    serve_robots(site, "Sitemap: http://0.0.0.0:1/sitemap.xml\nSitemap: /forms/sitemap.txt\n")
+    robots = discover(site, "/robots.txt", SourceKind.SITEMAP)
+    assert found(robots) == expected(site, "/forms/sitemap.txt")
+    assert [e.split(":")[0] for e in errors(robots)] == ["unsafe_url"]
+
+    page = b'<html><head><link rel="alternate" type="application/atom+xml" href="http://0.0.0.0:1/feed"></head></html>'
+    site.routes["/forms/page-linking-nowhere.html"] = lambda h: h.send_body(200, page, "text/html")
+    discovery = discover(site, "/forms/page-linking-nowhere.html", SourceKind.FEED)
+    assert discovery.failed and [e.split(":")[0] for e in errors(discovery)] == ["unsafe_url"]
+
+
 def test_site_root_reads_the_sitemaps_robots_txt_names(site: SampleSite) -> None:
     serve_robots(site, f"User-agent: *\nDisallow: /private/\nSitemap: {site.url('/forms/index-of-gzip.xml')}\n")
     discovery = discover(site, "/", SourceKind.SITEMAP)

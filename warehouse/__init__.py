@@ -1,5 +1,6 @@
 """The warehouse, a DuckLake: connection, migrations, writes and reads. All of newsmon's SQL lives in this package."""
 
+from newsmon.records import FailingSource, NotificationRecord, SentNotification, StoryReport, TaggedItem
 from warehouse.connect import (
     Warehouse,
     apply_migrations,
@@ -12,11 +13,6 @@ from warehouse.connect import (
     schema_version,
 )
 from warehouse.digests import (
-    FailingSource,
-    NotificationRecord,
-    SentNotification,
-    StoryReport,
-    TaggedItem,
     digest_items,
     failing_sources,
     first_period_start,

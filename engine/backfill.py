@@ -20,10 +20,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 import warehouse as wh
+from engine.extraction import ExtractionPool
+from engine.ingest_pass import check_before_pass
 from extractors.text import detect_language
 from extractors.urls import UnsafeURL, article_id_for, canonical_url
-from flows.extraction import ExtractionPool
-from flows.ingest_pass import check_before_pass
 from newsmon.config import Config
 from newsmon.passlock import pass_lock
 from newsmon.records import Article, PassSummary, SourceSummary, TaggedArticle
