@@ -118,7 +118,7 @@ def test_keys_stay_unique_without_constraints(tmp_path: Path) -> None:
             [_tagged("a1", "http://127.0.0.1/a", "h1"), _tagged("a2", "http://127.0.0.1/b", "h1", ("http://127.0.0.1/a",))],
             [],
         )  # fmt: skip
-        wh.replace_tags(warehouse, [_tagged("a1", "http://127.0.0.1/a", "h1")])
+        wh.replace_tags(warehouse, [_tagged("a1", "http://127.0.0.1/a", "h1").classification])
         wh.update_source_state(warehouse, "tigris", "http://127.0.0.1/f", ok=False, error="timeout: x", etag=None,
                                last_modified=None, at=datetime.now(UTC))  # fmt: skip
         wh.update_source_state(warehouse, "tigris", "http://127.0.0.1/f", ok=False, error="timeout: y", etag=None,
