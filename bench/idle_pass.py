@@ -61,7 +61,9 @@ def grow(config_path: Path, start: int, stop: int, rng: random.Random) -> None:
         for first in range(start, stop, BATCH):
             batch = [make_article(i, rng, now) for i in range(first, min(first + BATCH, stop))]
             attempts = [FetchAttempt(t.article.url, t.article.source, 200, None, 40, now) for t in batch]
-            wh.store_tagged_articles(warehouse, run_id, batch, attempts)
+            stored = wh.store_tagged_articles(warehouse, run_id, batch, attempts)
+            # As passes leave them: each article in a story (its own here; assigning stories is not what is timed).
+            wh.set_story_ids(warehouse, {t.article.article_id: t.article.article_id for t in stored})
 
 
 def idle_passes(config_path: Path, passes: int) -> tuple[float, float]:

@@ -44,6 +44,7 @@ class ImportProgress:
     already_stored: int = 0
     bad: int = 0
     started: float = field(default_factory=time.perf_counter)
+    stories_s: float = 0.0  # the last step: stories for the new articles, one after another (timed apart)
     new_per_tag: Counter[str] = field(default_factory=Counter)
     per_source: dict[str, SourceSummary] = field(default_factory=dict)
 
@@ -166,7 +167,11 @@ def import_archive(
         finally:
             pool.close()
         # As a pass does at its end: every stored article joins or starts its story.
-        assign_pending_stories(warehouse, load_gazetteer(config.places.extra_names), StoryAssigner())
+        if progress.new:
+            report(progress)
+            stories_started = time.perf_counter()
+            assign_pending_stories(warehouse, load_gazetteer(config.places.extra_names), StoryAssigner())
+            progress.stories_s = time.perf_counter() - stories_started
         summary = PassSummary(run_id, started_at, datetime.now(UTC), list(progress.per_source.values()),
                               dict(progress.new_per_tag))  # fmt: skip
         if progress.new:

@@ -33,6 +33,8 @@ _EXTENSION_PACKAGES = {
     "httpfs": "duckdb_extension_httpfs",
 }
 _CATALOG_PASSWORD_ENV = "NEWSMON_CATALOG_PASSWORD"
+_KEY_ID_ENV = "AWS_ACCESS_KEY_ID"
+_SECRET_ENV = "AWS_SECRET_ACCESS_KEY"
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,9 +88,11 @@ def lake_statements(config: WarehouseConfig, *, read_only: bool) -> LakeStatemen
         extensions.append("sqlite_scanner")
     if is_remote(config.data_path):
         extensions.append("httpfs")
-        options = [f"ENDPOINT {sql_string(config.s3_endpoint)}"] if config.s3_endpoint else []
+        # The keys are the environment's: getenv() in the duckdb CLI (Python clients register os.getenv under that
+        # name); newsmon puts the values in itself (`_with_secrets`), so no secret is ever printed or written.
+        options = [f"KEY_ID getenv('{_KEY_ID_ENV}')", f"SECRET getenv('{_SECRET_ENV}')"]
+        options += [f"ENDPOINT {sql_string(config.s3_endpoint)}"] if config.s3_endpoint else []
         options += [f"URL_STYLE {sql_string(config.s3_url_style)}", f"USE_SSL {str(config.s3_use_ssl).lower()}"]
-        # The keys come from AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY when the secret is created (`with_secrets`).
         statements.append(f"CREATE OR REPLACE SECRET newsmon_data (TYPE s3, {', '.join(options)})")
     attach_options = [f"DATA_PATH {sql_string(config.data_path)}"]
     if read_only:
@@ -99,19 +103,12 @@ def lake_statements(config: WarehouseConfig, *, read_only: bool) -> LakeStatemen
 
 
 def _with_secrets(statement: str) -> str:
-    """A statement as run in this process: the S3 keys and the catalog password from the environment added."""
-    if statement.startswith("CREATE OR REPLACE SECRET newsmon_data"):
-        keys = [
-            f"{option} {sql_string(os.environ[variable])}"
-            for option, variable in (
-                ("KEY_ID", "AWS_ACCESS_KEY_ID"),
-                ("SECRET", "AWS_SECRET_ACCESS_KEY"),
-                ("REGION", "AWS_REGION"),
-            )  # fmt: skip
-            if os.environ.get(variable)
-        ]
-        if keys:
-            return statement[:-1] + ", " + ", ".join(keys) + ")"
+    """A statement as run in this process: each getenv('AWS_…') replaced by the environment's value."""
+    for variable in (_KEY_ID_ENV, _SECRET_ENV):
+        statement = statement.replace(f"getenv('{variable}')", sql_string(os.environ.get(variable, "")))
+    region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
+    if statement.startswith("CREATE OR REPLACE SECRET newsmon_data") and region:
+        statement = statement[:-1] + f", REGION {sql_string(region)})"
     return statement
 
 
@@ -121,7 +118,7 @@ def catalog_secret_statement(config: WarehouseConfig) -> str | None:
     password = os.environ.get(_CATALOG_PASSWORD_ENV)
     if not is_postgres(config.catalog) or not password:
         return None
-    return f"CREATE OR REPLACE SECRET newsmon_catalog (TYPE postgres, PASSWORD {sql_string(password)})"
+    return f"CREATE OR REPLACE SECRET (TYPE postgres, PASSWORD {sql_string(password)})"
 
 
 def prepare_embedded_catalog(config: WarehouseConfig) -> None:
@@ -195,6 +192,14 @@ def attach_script(config: WarehouseConfig) -> str:
         f"-- newsmon warehouse, read-only (DuckDB {duckdb.__version__}). On another machine replace the LOAD lines "
         f"with: {' '.join(f'INSTALL {name}; LOAD {name};' for name in plan.extensions)}",
     ]
+    if is_postgres(config.catalog):
+        lines.append("-- The catalog password comes from PGPASSWORD or ~/.pgpass, as for any libpq client.")
+    if is_remote(config.data_path):
+        lines.append(
+            "-- The S3 keys come from AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY through getenv(), which the "
+            "duckdb CLI has; in Python first run "
+            "con.create_function('getenv', lambda name: os.environ.get(name, ''), [str], str)."
+        )
     for name in plan.extensions:
         try:
             lines.append(f"LOAD {sql_string(str(extension_file(name)))};")
