@@ -162,3 +162,15 @@ def test_newsmon_sql_reads_every_snapshot_by_version(tmp_path: Path) -> None:
     assert query(config.path, f"SELECT count(*) AS n FROM runs AT (VERSION => {latest})") == [{"n": 1}]
     assert query(config.path, f"SELECT count(*) AS n FROM runs AT (VERSION => {before})") == [{"n": 0}]
     assert json.loads(run_newsmon("sql", "--config", config.path, "--json", "SELECT 1 AS one").stdout) == {"one": 1}
+
+
+def test_each_fetch_row_names_the_process_that_made_the_request(tmp_path: Path) -> None:
+    import os
+    import socket
+
+    with wh.open_warehouse(tmp_path / "w.duckdb") as warehouse:
+        run_id = wh.start_run(warehouse, datetime.now(UTC), 1)
+        attempt = FetchAttempt("http://127.0.0.1/feed", "tigris", 200, None, 5, datetime.now(UTC))
+        wh.record_fetch_attempts(warehouse, run_id, [attempt])
+        workers = warehouse.rows("SELECT worker FROM fetches")
+    assert workers == [(f"{socket.gethostname()}:{os.getpid()}",)]

@@ -6,6 +6,8 @@ DuckDB. Each batch is one transaction, so a crash leaves either the whole batch 
 
 from __future__ import annotations
 
+import os
+import socket
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -37,8 +39,13 @@ TAG_COLUMNS = {
 }  # fmt: skip
 FETCH_COLUMNS = {
     "url": "VARCHAR", "source": "VARCHAR", "status": "INTEGER", "error": "VARCHAR", "elapsed_ms": "INTEGER",
-    "fetched_at": "TIMESTAMP", "run_id": "INTEGER", "reason": "VARCHAR",
+    "fetched_at": "TIMESTAMP", "run_id": "INTEGER", "reason": "VARCHAR", "worker": "VARCHAR",
 }  # fmt: skip
+
+
+def this_worker() -> str:
+    """host:pid of this process: requests are made by the process that stores their rows (the pass, a worker)."""
+    return f"{socket.gethostname()}:{os.getpid()}"
 
 
 def next_id(con: Any, table: str, column: str) -> int:
@@ -199,7 +206,7 @@ def replace_tags(warehouse: Warehouse, classifications: Sequence[Classification]
 
 def _fetch_row(attempt: FetchAttempt, run_id: int) -> tuple[Any, ...]:
     return (attempt.url, attempt.source, attempt.status, attempt.error, attempt.elapsed_ms,
-            _naive_utc(attempt.fetched_at), run_id, attempt.reason)  # fmt: skip
+            _naive_utc(attempt.fetched_at), run_id, attempt.reason, this_worker())  # fmt: skip
 
 
 def record_fetch_attempts(warehouse: Warehouse, run_id: int, attempts: Sequence[FetchAttempt]) -> None:
