@@ -120,8 +120,8 @@ class StoryAssigner:
         if one.places and other.places and not one.places & other.places:
             return Judgement(0.0, False)  # Ninewa and Anbar: not one event
         score = cheap_score(one, other)
-        if score >= LINK or score < UNDECIDED:
-            return Judgement(score, False)
+        if score >= LINK or score < UNDECIDED or one.lang == other.lang:
+            return Judgement(score, False)  # in one language, shared wording has already had its say
         self.pairs_encoded += 1
         cosine = self.encoder.similarity(one.title, other.title)
         return Judgement(LINK + (cosine - ENCODER_LINK) * ENCODER_WEIGHT + (score - UNDECIDED) * CHEAP_WEIGHT, True)
