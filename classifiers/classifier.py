@@ -32,9 +32,6 @@ ARABIC_SHARE_FOR_AR = 0.5  # by letters: a few English names in an Arabic story 
 PASSAGE_WORDS = 40
 
 
-_NOT_TOPIC = (NEGATIVE, VETO)
-
-
 class SupportsClassify(Protocol):
     """Anything `evaluate` and `classify_jsonl` can run: the rule classifier or the keyword alert."""
 
@@ -90,12 +87,13 @@ class Classifier:
             by_tag[m.tag].append(m)
         scores: dict[str, float] = {}
         evidence: dict[str, tuple[str, ...]] = {}
-        ruled = {tag: _score_tag(rules.tags[tag], by_tag[tag], matched.units) for tag in TAGS}
+        live = {tag: _live(rules.tags[tag], by_tag[tag], matched.units) for tag in TAGS}
+        ruled = {tag: _score_tag(rules.tags[tag], live[tag], matched.units) for tag in TAGS}
         # Where the rules are unsure: a tag below its threshold, in the passages where its rules matched
         # something of the topic (a support word, one half of a pair, an ambiguous term) without deciding.
-        repeats = _repeated_units(matched.units)
-        unsure = {tag: {(m.unit, m.start // LEARNED_PASSAGE_WORDS) for m in by_tag[tag]
-                        if m.kind not in _NOT_TOPIC and m.unit not in repeats}
+        # Words inside a negative phrase ("tax returns") or a foreign acronym do not send their passage.
+        unsure = {tag: {(m.unit, m.start // LEARNED_PASSAGE_WORDS)
+                        for m in live[tag] if m.kind != VETO}
                   for tag in TAGS if rules.tags[tag].learned_weight and ruled[tag][0] < self.thresholds[tag]}
         # One body passage alone cannot make a topic (see the aggregation), so it is not worth reading.
         unsure = {tag: where for tag, where in unsure.items() if len(where) >= 2 or (0, 0) in where}
@@ -103,7 +101,7 @@ class Classifier:
             learned = self.model.score_passages([u.words for u in matched.units], matcher.lang,
                                                 only=set().union(*unsure.values()), form_of=matcher.form)
             for tag, where in unsure.items():
-                ruled[tag] = _score_tag(rules.tags[tag], by_tag[tag], matched.units, learned, where)
+                ruled[tag] = _score_tag(rules.tags[tag], live[tag], matched.units, learned, where)
         for tag in TAGS:
             score, hits = ruled[tag]
             scores[tag] = round(score, 4)
@@ -126,13 +124,9 @@ def load_classifier(config: ClassifierConfig | None = None, *, learned: bool = T
                       model=load_model() if learned else None)
 
 
-def _score_tag(rules: TagRules, matches: list[Match], units: tuple[Unit, ...], learned: PassageScores | None = None,
+def _score_tag(rules: TagRules, live: list[Match], units: tuple[Unit, ...], learned: PassageScores | None = None,
                unsure: set[tuple[int, int]] | None = None) -> tuple[float, list[_Hit]]:
-    masked = {(m.unit, i) for m in matches if m.kind == NEGATIVE for i in range(m.start, m.end)}
-    masked |= _guarded_acronym_positions(rules, matches, units)
-    repeats = _repeated_units(units)
-    live = [m for m in matches if m.kind != NEGATIVE and m.unit not in repeats
-            and not any((m.unit, i) in masked for i in range(m.start, m.end))]
+    """The tag's score and deciding hits from its live matches (see `_live`), plus the learned stage's passages."""
 
     hits = [_Hit(m.unit, m.start, m.end, m.phrase.weight) for m in live if m.kind == TERM]
     for index, pair in enumerate(rules.pairs):
@@ -154,6 +148,15 @@ def _score_tag(rules: TagRules, matches: list[Match], units: tuple[Unit, ...], l
         # Long stories mention many things in passing: scattered lines need more company to make a topic.
         logit -= rules.length_penalty * math.log(features.passages / rules.long_article)
     return _logistic(logit), hits + support
+
+
+def _live(rules: TagRules, matches: list[Match], units: tuple[Unit, ...]) -> list[Match]:
+    """The matches that count: not negative, not inside a negative phrase or a foreign acronym, not repeated."""
+    masked = {(m.unit, i) for m in matches if m.kind == NEGATIVE for i in range(m.start, m.end)}
+    masked |= _guarded_acronym_positions(rules, matches, units)
+    repeats = _repeated_units(units)
+    return [m for m in matches if m.kind != NEGATIVE and m.unit not in repeats
+            and not any((m.unit, i) in masked for i in range(m.start, m.end))]
 
 
 def _with_learned(rules: TagRules, hits: list[_Hit], learned: PassageScores,

@@ -83,6 +83,7 @@ class Matcher:
         for key in keys:
             if key.endswith("*") and not key.startswith("^"):
                 self._prefixes.setdefault(len(key) - 1, set()).add(key[:-1])
+        self._prefix_lengths = sorted(self._prefixes.items())
         self._cache: dict[str, tuple[frozenset[str], tuple[tuple[str, str, Phrase, int], ...], str]] = {}
 
     def _add(self, tag: str, kind: str, phrase: Phrase, pair_index: int) -> None:
@@ -90,7 +91,8 @@ class Matcher:
 
     def __getstate__(self) -> dict[str, object]:
         # Worker processes get the rules, not the cache of whatever the parent happened to read.
-        return {"lang": self.lang, "_index": self._index, "_prefixes": self._prefixes, "_cache": {}}
+        return {"lang": self.lang, "_index": self._index, "_prefixes": self._prefixes,
+                "_prefix_lengths": self._prefix_lengths, "_cache": {}}
 
     def __setstate__(self, state: dict[str, object]) -> None:
         self.__dict__.update(state)
@@ -117,12 +119,16 @@ class Matcher:
             if len(word) >= 2 and word.isupper():
                 found.add("^" + word)
         for form in forms:
-            for length, prefixes in self._prefixes.items():
-                if len(form) >= length and form[:length] in prefixes:
+            size = len(form)
+            for length, prefixes in self._prefix_lengths:
+                if length > size:
+                    break  # lengths ascend: no longer prefix fits this form
+                if form[:length] in prefixes:
                     found.add(form[:length] + "*")
         keys = frozenset(found)
         # The phrases this word can start, found once per distinct word: most words start none.
-        starts = tuple(entry for key in keys for entry in self._index.get(key, ()))
+        index = self._index
+        starts = tuple(entry for key in keys if key in index for entry in index[key])
         if len(self._cache) >= _MAX_CACHED_WORDS:
             self._cache.clear()
         found_entry = (keys, starts, forms[-1])

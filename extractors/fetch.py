@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import ssl
 import time
@@ -32,11 +33,11 @@ from extractors.urls import UnsafeURL, canonical_url, check_resolved_addresses, 
 from newsmon import defaults
 from newsmon.config import FetchConfig
 from newsmon.records import FailureReason, FetchAttempt
+from newsmon.retry import Retry, when_to_retry
 
 log = logging.getLogger(__name__)
 
 HTML_TYPES = ("text/html", "application/xhtml+xml")
-_RETRYABLE_STATUS = {429, 500, 502, 503, 504}
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,8 +48,11 @@ class Validators:
     last_modified: str | None = None
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class FetchResult:
+    """One URL fetched (fetch → discover, and → the engine for article pages): the last attempt, the body on
+    success, and the attempts retried before it."""
+
     attempt: FetchAttempt
     final_url: str
     body: bytes = b""
@@ -67,17 +71,17 @@ class FetchResult:
         return decode_html(self.body, self.charset)
 
 
-def failure_text(reason: FailureReason, detail: str) -> str:
-    return f"{reason.value}: {detail}"
+Failure = tuple[FailureReason, str]
+"""Why an attempt failed, and the readable detail: `FetchAttempt.failed` makes the row from it."""
 
 
 class HostUnresolvable(UnsafeURL):
     """DNS gave no address: a network failure (recorded as `connection`), not a refusal."""
 
 
-def _refusal(exc: UnsafeURL) -> str:
+def _refusal(exc: UnsafeURL) -> Failure:
     reason = FailureReason.CONNECTION if isinstance(exc, HostUnresolvable) else FailureReason.UNSAFE_URL
-    return failure_text(reason, str(exc))
+    return reason, str(exc)
 
 
 class Fetcher:
@@ -136,9 +140,11 @@ class Fetcher:
         started, fetched_at = time.monotonic(), datetime.now(UTC)
         cap = max_bytes or self.settings.max_body_bytes
 
-        def attempt(status: int | None, error: str | None) -> FetchAttempt:
+        def attempt(status: int | None, failure: Failure | None = None) -> FetchAttempt:
             elapsed_ms = int((time.monotonic() - started) * 1000)
-            return FetchAttempt(url, source, status, error, elapsed_ms, fetched_at)
+            if failure is None:
+                return FetchAttempt(url, source, status, None, elapsed_ms, fetched_at)
+            return FetchAttempt.failed(url, source, status, *failure, elapsed_ms, fetched_at)
 
         tried: list[FetchResult] = []
 
@@ -168,14 +174,11 @@ class Fetcher:
             return float(backoff)
 
         def should_retry(result: FetchResult) -> bool:
-            if result.attempt.error is None:
+            if result.attempt.reason is None:
                 return False
             if result.retry_after_s is not None and result.retry_after_s > self.settings.max_retry_after_s:
                 return False  # the server asked for a long pause: honour it by leaving the URL to the next pass
-            retryable = result.attempt.status in _RETRYABLE_STATUS
-            return retryable or result.attempt.error.startswith(
-                (FailureReason.CONNECTION.value, FailureReason.TIMEOUT.value)
-            )
+            return when_to_retry(result.attempt.reason, result.attempt.status) is Retry.NOW
 
         retrying = AsyncRetrying(
             stop=stop_after_attempt(max(1, self.settings.retry_attempts)),
@@ -187,12 +190,14 @@ class Fetcher:
         result: FetchResult = await retrying(
             one_attempt, url, source, cap, validators, expect_html, check_robots, attempt
         )
-        result.earlier_attempts = tuple(r.attempt for r in tried[:-1])
-        if result.final_url != url:
+        final_url = result.final_url
+        if final_url != url:
             # A redirect target gets the same normalisation as a discovered link (tracking parameters dropped).
             with contextlib.suppress(UnsafeURL):
-                result.final_url = canonical_url(result.final_url)
-        return result
+                final_url = canonical_url(final_url)
+        return dataclasses.replace(
+            result, final_url=final_url, earlier_attempts=tuple(r.attempt for r in tried[:-1])
+        )
 
     async def _fetch_once(
         self,
@@ -202,7 +207,7 @@ class Fetcher:
         validators: Validators | None,
         expect_html: bool,
         check_robots: bool,
-        attempt: Callable[[int | None, str | None], FetchAttempt],
+        attempt: Callable[[int | None, Failure | None], FetchAttempt],
     ) -> FetchResult:
         """One attempt, following redirects; each hop passes the address guard and robots.txt of its own host."""
         headers: dict[str, str] = {}
@@ -219,7 +224,7 @@ class Fetcher:
                 if hop and check_robots and not await self.robots_allow(current):
                     path = urlsplit(current).path
                     detail = f"robots.txt of {host_of(current)} disallows {path}, redirected from {url}"
-                    return FetchResult(attempt(None, failure_text(FailureReason.ROBOTS_DISALLOWED, detail)), current)
+                    return FetchResult(attempt(None, (FailureReason.ROBOTS_DISALLOWED, detail)), current)
             except UnsafeURL as exc:
                 return FetchResult(attempt(None, _refusal(exc)), current)
             gate = self._gate(host_of(current))
@@ -231,12 +236,12 @@ class Fetcher:
             except (httpx.TimeoutException, TimeoutError) as exc:
                 phase = type(exc).__name__ if isinstance(exc, httpx.TimeoutException) else "whole response"
                 detail = f"no complete answer within {timeout_s:g} s ({phase})"
-                return FetchResult(attempt(None, failure_text(FailureReason.TIMEOUT, detail)), current)
+                return FetchResult(attempt(None, (FailureReason.TIMEOUT, detail)), current)
             except (httpx.TransportError, DecodingFailed) as exc:
                 refused = _unsafe_cause(exc)
                 if refused is not None:  # the connection pool's own check refused the address
                     return FetchResult(attempt(None, _refusal(refused)), current)
-                return FetchResult(attempt(None, failure_text(FailureReason.CONNECTION, _describe(exc))), current)
+                return FetchResult(attempt(None, (FailureReason.CONNECTION, _describe(exc))), current)
             if isinstance(result, str):  # a redirect target
                 seen.add(current)
                 try:
@@ -245,15 +250,15 @@ class Fetcher:
                     nxt = ""
                 if urlsplit(nxt).scheme not in ("http", "https"):
                     detail = f"redirect to a non-http(s) URL: {nxt[:200]}"
-                    return FetchResult(attempt(None, failure_text(FailureReason.UNSAFE_URL, detail)), current)
+                    return FetchResult(attempt(None, (FailureReason.UNSAFE_URL, detail)), current)
                 if nxt in seen:
                     detail = f"redirect loop at {nxt[:200]}"
-                    return FetchResult(attempt(None, failure_text(FailureReason.TOO_MANY_REDIRECTS, detail)), current)
+                    return FetchResult(attempt(None, (FailureReason.TOO_MANY_REDIRECTS, detail)), current)
                 current = nxt
                 continue
             return result
         detail = f"more than {defaults.MAX_REDIRECTS} redirects"
-        return FetchResult(attempt(None, failure_text(FailureReason.TOO_MANY_REDIRECTS, detail)), current)
+        return FetchResult(attempt(None, (FailureReason.TOO_MANY_REDIRECTS, detail)), current)
 
     async def _stream(
         self,
@@ -261,7 +266,7 @@ class Fetcher:
         headers: dict[str, str],
         cap: int,
         expect_html: bool,
-        attempt: Callable[[int | None, str | None], FetchAttempt],
+        attempt: Callable[[int | None, Failure | None], FetchAttempt],
     ) -> FetchResult | str:
         async with self.client.stream("GET", url, headers=headers) as response:
             status = response.status_code
@@ -274,18 +279,16 @@ class Fetcher:
                 detail = f"{status} {response.reason_phrase}".strip()
                 if retry_after is not None:
                     detail += f", Retry-After {retry_after:g} s"
-                failed = FetchResult(attempt(status, failure_text(FailureReason.HTTP_STATUS, detail)), url)
-                failed.retry_after_s = retry_after
-                return failed
+                return FetchResult(attempt(status, (FailureReason.HTTP_STATUS, detail)), url, retry_after_s=retry_after)
             content_type = response.headers.get("content-type", "")
             mime = content_type.split(";")[0].strip().lower()
             if expect_html and mime and mime not in HTML_TYPES:
                 detail = f"Content-Type {mime}, expected HTML"
-                return FetchResult(attempt(status, failure_text(FailureReason.NOT_HTML, detail)), url)
+                return FetchResult(attempt(status, (FailureReason.NOT_HTML, detail)), url)
             declared = response.headers.get("content-length")
             if declared and declared.isdigit() and int(declared) > cap:
                 detail = f"Content-Length {int(declared):,} bytes exceeds the {cap:,}-byte cap"
-                return FetchResult(attempt(status, failure_text(FailureReason.TOO_LARGE, detail)), url)
+                return FetchResult(attempt(status, (FailureReason.TOO_LARGE, detail)), url)
             # Decompressed here rather than by httpx, which inflates a whole network chunk at once: 64 kB of a
             # gzip bomb is 64 MB. Our decoder yields bounded pieces, so the cap stops a bomb before it expands.
             decoder = BodyDecoder(response.headers.get("content-encoding", ""))
@@ -298,15 +301,15 @@ class Fetcher:
                         detail = f"body exceeds the {cap:,}-byte cap"
                         if decoder.compressed:
                             detail += f" after decompression ({response.headers.get('content-encoding')})"
-                        return FetchResult(attempt(status, failure_text(FailureReason.TOO_LARGE, detail)), url)
+                        return FetchResult(attempt(status, (FailureReason.TOO_LARGE, detail)), url)
                     chunks.append(piece)
             body = b"".join(chunks)
             if not body.strip():
                 return FetchResult(
-                    attempt(status, failure_text(FailureReason.EMPTY_BODY, "200 with an empty body")), url
+                    attempt(status, (FailureReason.EMPTY_BODY, "200 with an empty body")), url
                 )
             if expect_html and not mime and not body.lstrip()[:1] == b"<":
-                return FetchResult(attempt(status, failure_text(FailureReason.NOT_HTML, "body is not markup")), url)
+                return FetchResult(attempt(status, (FailureReason.NOT_HTML, "body is not markup")), url)
             return FetchResult(
                 attempt(status, None),
                 url,

@@ -60,18 +60,18 @@ def read_robots_answer(hosts: PerHostState, origin: str, result: FetchResult) ->
         return Protego.parse(result.body.decode("utf-8", errors="replace"))
     # 429 means "too busy", not "no robots.txt": like a 5xx, it disallows the host for this pass.
     missing = status is not None and 400 <= status < 500 and status != 429
-    if missing or (result.attempt.error or "").startswith(FailureReason.EMPTY_BODY.value):
+    if missing or result.attempt.reason is FailureReason.EMPTY_BODY:
         return Protego.parse("")
     log.info("robots.txt of %s unreachable (%s): skipping the host this pass", origin, result.attempt.error)
     hosts.failures[origin] = result.attempt.error or f"http_status: {status}"
     return None
 
 
-def robots_refusal(hosts: PerHostState, url: str) -> str:
-    """The `fetches.error` for a URL robots.txt kept us from: its rule, or why robots.txt could not be read."""
+def robots_refusal(hosts: PerHostState, url: str) -> tuple[FailureReason, str]:
+    """Why robots.txt kept us from `url`: its rule, or why robots.txt could not be read."""
     parts = urlsplit(url)
     unreachable = hosts.failures.get(origin_of(url))
     if unreachable:
-        reason, _, detail = unreachable.partition(": ")
-        return f"{reason}: robots.txt of {parts.hostname} unreachable ({detail}); the host is skipped this pass"
-    return f"{FailureReason.ROBOTS_DISALLOWED.value}: robots.txt of {parts.hostname} disallows {parts.path}"
+        detail = f"robots.txt of {parts.hostname} unreachable ({unreachable}); the host is skipped this pass"
+        return FailureReason.ROBOTS_UNREACHABLE, detail
+    return FailureReason.ROBOTS_DISALLOWED, f"robots.txt of {parts.hostname} disallows {parts.path}"

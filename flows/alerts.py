@@ -16,9 +16,9 @@ from prefect.client.schemas.objects import ConcurrencyLimitConfig, ConcurrencyLi
 from prefect.events import DeploymentEventTrigger, emit_event
 from prefect.schedules import Interval
 
-from flows.ingest_pass import AlertCandidate
+from engine import send_alerts
 from newsmon.config import Config, load_config
-from notify import send_alerts
+from newsmon.records import AlertCandidate
 
 ALERT_EVENT = "newsmon.article.alert"
 MIN_FLUSH_INTERVAL = timedelta(minutes=5)
@@ -48,13 +48,16 @@ def alert_flow(config_path: str) -> str:
     return send_alerts(load_config(config_path), now=datetime.now(UTC)).describe()
 
 
-def alert_deployment(config: Config) -> Any:
+def alert_deployment(config: Config, **options: Any) -> Any:
     """Triggered by each alert event; one run at a time (a burst of events makes one run, not fifty), plus an
-    interval run that sends what the rate limit held back when no new event comes."""
+    interval run that sends what the rate limit held back when no new event comes.
+
+    `options` (parameters, entrypoint_type) as flows.serve.deployments passes them."""
     interval = max(timedelta(minutes=config.digest.alert_min_interval_minutes), MIN_FLUSH_INTERVAL)
+    options.setdefault("parameters", {"config_path": str(config.path)})
     return alert_flow.to_deployment(
         name="newsmon-alert",
-        parameters={"config_path": str(config.path)},
+        description="Immediate alerts on each newsmon.article.alert event, one run at a time, within the rate limit.",
         triggers=[
             DeploymentEventTrigger(
                 name="newsmon-article-alert",
@@ -64,4 +67,5 @@ def alert_deployment(config: Config) -> Any:
         ],
         schedules=[Interval(interval, anchor_date=FLUSH_ANCHOR)],
         concurrency_limit=ConcurrencyLimitConfig(limit=1, collision_strategy=ConcurrencyLimitStrategy.CANCEL_NEW),
+        **options,
     )

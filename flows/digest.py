@@ -8,9 +8,9 @@ from typing import Any
 from prefect import flow, task
 from prefect.cache_policies import NONE
 
+from engine import send_digest
+from engine.send import DeliveredNotRecorded
 from newsmon.config import Config, load_config
-from notify import send_digest
-from notify.send import DeliveredNotRecorded
 
 DIGEST_RETRIES = 3
 DIGEST_RETRY_DELAY_S = 300  # a mail server down for a few minutes should not cost a day's digest
@@ -39,7 +39,12 @@ def digest_flow(config_path: str) -> str:
     return send_digest_task(load_config(config_path))
 
 
-def digest_deployment(config: Config) -> Any:
+def digest_deployment(config: Config, **options: Any) -> Any:
+    """On [schedule] digest; `options` (parameters, entrypoint_type) as flows.serve.deployments passes them."""
+    options.setdefault("parameters", {"config_path": str(config.path)})
     return digest_flow.to_deployment(
-        name="newsmon-digest", cron=config.schedule.digest, parameters={"config_path": str(config.path)}
+        name="newsmon-digest",
+        description="The digest of newly tagged articles, by email or to the outbox, on [schedule] digest.",
+        cron=config.schedule.digest,
+        **options,
     )

@@ -21,6 +21,7 @@ from typing import Any
 import httpx
 from prefect import serve
 from prefect.settings import PREFECT_API_URL, temporary_settings
+from prefect.types.entrypoint import EntrypointType
 
 from flows.alerts import alert_deployment
 from flows.digest import digest_deployment
@@ -33,13 +34,27 @@ SERVER_START_TIMEOUT_S = 90.0
 EXIT_GRACE_S = 10.0
 
 
-def deployments(config: Config) -> list[Any]:
-    """Every deployment newsmon serves for this config; deploy/prefect.yaml declares the same ones."""
-    parameters = {"config_path": str(config.path)}
+def deployments(
+    config: Config, *, config_path: str | None = None, entrypoint_type: EntrypointType = EntrypointType.FILE_PATH
+) -> list[Any]:
+    """Every deployment newsmon runs for this config: `newsmon serve` serves them, `newsmon deploy` registers them
+    on a team server or writes them as a prefect.yaml (flows/deploy.py).
+
+    `config_path` is the config file as the runs will see it (a worker in a container sees another path).
+    """
+    options: dict[str, Any] = {
+        "parameters": {"config_path": config_path or str(config.path)},
+        "entrypoint_type": entrypoint_type,
+    }
     return [
-        ingest_flow.to_deployment(name="newsmon-ingest", cron=config.schedule.ingest, parameters=parameters),
-        digest_deployment(config),
-        alert_deployment(config),
+        ingest_flow.to_deployment(
+            name="newsmon-ingest",
+            description="One ingest pass over every configured source, on [schedule] ingest.",
+            cron=config.schedule.ingest,
+            **options,
+        ),
+        digest_deployment(config, **options),
+        alert_deployment(config, **options),
     ]
 
 

@@ -192,7 +192,9 @@ def parse_config(raw: Mapping[str, Any], config_path: Path) -> Config:
     extra_names = reader.string(places_raw, "[places]", "extra_names", "")
     places = PlacesConfig(extra_names=_resolve(base, extra_names) if extra_names else None)
 
-    digest = reader.digest(reader.table(raw, "digest"), base)
+    # State stays together: the outbox defaults to the warehouse's folder, which a container keeps on its data
+    # volume, never beside a config file that may be mounted read-only.
+    digest = reader.digest(reader.table(raw, "digest"), base, default_outbox=wh_path.parent / "outbox")
 
     sched_raw = reader.table(raw, "schedule")
     reader.only_keys(sched_raw, "[schedule]", {"ingest", "digest"})
@@ -298,7 +300,7 @@ class _Reader:
             out.append(SourceConfig(name=name, url=url.strip(), kind=SourceKind(kind), lang=lang))
         return tuple(out)
 
-    def digest(self, raw: Mapping[str, Any], base: Path) -> DigestConfig:
+    def digest(self, raw: Mapping[str, Any], base: Path, default_outbox: Path) -> DigestConfig:
         allowed = {
             "to", "from", "smtp_host", "smtp_port", "smtp_security", "smtp_user", "outbox", "tags",
             "alert_threshold", "alert_min_interval_minutes", "send_empty", "max_full_items_per_tag",
@@ -345,7 +347,7 @@ class _Reader:
             smtp_port=port,
             smtp_security=security,
             smtp_user=user,
-            outbox=_resolve(base, self.string(raw, "[digest]", "outbox", "data/outbox")),
+            outbox=_resolve(base, self.string(raw, "[digest]", "outbox", str(default_outbox))),
             tags=tuple(tags),
             alert_threshold=float(threshold),
             alert_min_interval_minutes=float(interval),

@@ -19,7 +19,10 @@ class SourceKind(StrEnum):
 
 
 class FailureReason(StrEnum):
-    """Why a URL produced no article. Stored in `fetches.error` as the text before the first colon."""
+    """Why a URL produced no article: `fetches.reason`, and the start of the readable `fetches.error`.
+
+    Whether a reason is worth another try is decided in one place, `newsmon.retry.when_to_retry`.
+    """
 
     TIMEOUT = "timeout"
     CONNECTION = "connection"
@@ -34,6 +37,8 @@ class FailureReason(StrEnum):
     EXTRACTION_FAILED = "extraction_failed"
     EXTRACTION_TIMEOUT = "extraction_timeout"
     NO_TEXT = "no_text"
+    ROBOTS_UNREACHABLE = "robots_unreachable"  # the host's robots.txt could not be read: it is skipped this pass
+    WORKER_CRASHED = "worker_crashed"  # the extraction worker died on the page (out of memory, a native crash)
     WORKER_UNAVAILABLE = "worker_unavailable"  # extraction workers could not start here: no page's fault
 
 
@@ -61,13 +66,27 @@ class FetchAttempt:
     url: str
     source: str
     status: int | None  # HTTP status, None when no response arrived
-    error: str | None  # "<FailureReason>: detail", None on success
+    error: str | None  # readable: "<reason>: detail", None on success
     elapsed_ms: int
     fetched_at: datetime
+    reason: FailureReason | None = None  # typed: what code decides on, never parsed back out of `error`
 
-    @property
-    def ok(self) -> bool:
-        return self.error is None
+    def __post_init__(self) -> None:
+        if (self.error is None) != (self.reason is None):
+            raise ValueError("a failed attempt carries both its reason and its error text; a success neither")
+
+    @classmethod
+    def failed(
+        cls, url: str, source: str, status: int | None, reason: FailureReason, detail: str, elapsed_ms: int,
+        fetched_at: datetime,
+    ) -> FetchAttempt:  # fmt: skip
+        return cls(url, source, status, f"{reason.value}: {detail}", elapsed_ms, fetched_at, reason)
+
+    def as_failure(self, reason: FailureReason, detail: str) -> FetchAttempt:
+        """This request, recorded as failed for `reason`: a feed that answered 200 but is not XML, a page whose
+        text could not be extracted."""
+        return FetchAttempt.failed(self.url, self.source, self.status, reason, detail, self.elapsed_ms,
+                                   self.fetched_at)  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,3 +189,82 @@ class PassSummary:
     @property
     def articles_new(self) -> int:
         return sum(s.new for s in self.sources)
+
+
+@dataclass(frozen=True, slots=True)
+class AlertCandidate:
+    """An article stored this pass whose score on a watched tag reaches the alert threshold (store → notify)."""
+
+    article_id: str
+    tag: str
+    score: float
+
+
+# What digests and alerts read back from the warehouse, and what they record (warehouse → notify).
+
+
+@dataclass(frozen=True, slots=True)
+class TaggedItem:
+    """One (article, tag) pair with what a digest or alert shows of the article."""
+
+    article_id: str
+    tag: str
+    score: float
+    evidence: tuple[str, ...]
+    title: str
+    source: str
+    url: str
+    published_at: datetime
+    first_seen_at: datetime
+    tagged_at: datetime
+    lang: str | None
+    text_start: str  # the first characters of the article text (warehouse's SNIPPET_SOURCE_CHARS)
+    story_id: str | None = None  # the event it reports (articles.story_id); None until assigned
+    places: tuple[str, ...] = ()  # its governorates, ISO 3166-2
+
+
+@dataclass(frozen=True, slots=True)
+class StoryReport:
+    """One report of a story, as "also reported by" shows it."""
+
+    article_id: str
+    story_id: str
+    source: str
+    lang: str | None
+    url: str
+    published_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class FailingSource:
+    source: str
+    consecutive_failures: int
+    last_error: str | None
+    last_success_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class SentNotification:
+    """A digest or alert as recorded after its send."""
+
+    notification_id: int
+    kind: str  # digest | alert
+    message_id: str
+    period_start: datetime
+    period_end: datetime
+    sent_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class NotificationRecord:
+    """What to record once the server accepted a message (or its .eml is in the outbox)."""
+
+    kind: str  # digest | alert
+    message_id: str
+    subject: str
+    recipients: tuple[str, ...]
+    transport: str  # smtp | outbox
+    outbox_file: str | None
+    period_start: datetime
+    period_end: datetime
+    sent_at: datetime

@@ -42,6 +42,7 @@ _STARTED = formatdate(usegmt=True)
 # The day after the newest date written in the site (its feeds' lastBuildDate, 20 Nov 2026): shifted dates stay
 # before today, never in the future.
 _SITE_WRITTEN_AFTER = date(2026, 11, 21)
+_PROCESS_STARTED_ON = date.today()
 _MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
            "November", "December"]  # fmt: skip
 _IRAQI_MONTHS = ["كانون الثاني", "شباط", "آذار", "نيسان", "أيار", "حزيران", "تموز", "آب", "أيلول", "تشرين الأول",
@@ -58,8 +59,12 @@ _ANY_DATE = re.compile("|".join(f"(?:{p})" for p in (_RFC822_DATE, _ISO_DATE, _E
 
 
 def sample_date_shift(today: date | None = None) -> timedelta:
-    """How far the sample site's dates move: whole weeks, so its newest date falls in the week before `today`."""
-    elapsed = ((today or date.today()) - _SITE_WRITTEN_AFTER).days
+    """How far the sample site's dates move: whole weeks, so its newest date falls in the week before `today`.
+
+    Without `today`, the day this process started: a site served after midnight must still agree with the
+    expected facts (and the pages) read before it.
+    """
+    elapsed = ((today or _PROCESS_STARTED_ON) - _SITE_WRITTEN_AFTER).days
     return timedelta(weeks=elapsed // 7)
 
 

@@ -77,7 +77,7 @@ def tokens(text: str) -> list[Token]:
             core = arabic_core(word)
             forms = [core]
             plain = _TASHKEEL.sub("", word).translate(_ARABIC_FOLD)
-            if plain[0] in _PROCLITICS and len(plain) > 4 and not plain.startswith(("ال", "لل")):
+            if plain[:1] in _PROCLITICS and len(plain) > 4 and not plain.startswith(("ال", "لل")):
                 forms.append(arabic_core(plain[1:]))  # بسنجار → سنجار; the plain form stays first (بغداد)
             found.append(Token(tuple(forms), match.start(), match.end(), False))
         else:

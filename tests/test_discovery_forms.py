@@ -4,6 +4,7 @@ once each, with the date its document gives, and what `newsmon sources` says the
 from __future__ import annotations
 
 import asyncio
+import json
 import tracemalloc
 from datetime import datetime
 from pathlib import Path
@@ -117,11 +118,23 @@ def test_sitemaps_named_by_robots_txt_still_obey_its_rules(site: SampleSite) -> 
     assert errors(discovery) == [f"robots_disallowed: robots.txt of {site.host} disallows /forms/news.xml.gz"]
 
 
+def test_sitemaps_and_feeds_found_in_documents_pass_the_address_guard(site: SampleSite) -> None:
+    serve_robots(site, "Sitemap: http://0.0.0.0:1/sitemap.xml\nSitemap: /forms/sitemap.txt\n")
+    robots = discover(site, "/robots.txt", SourceKind.SITEMAP)
+    assert found(robots) == expected(site, "/forms/sitemap.txt")
+    assert [e.split(":")[0] for e in errors(robots)] == ["unsafe_url"]
+
+    page = b'<html><head><link rel="alternate" type="application/atom+xml" href="http://0.0.0.0:1/feed"></head></html>'
+    site.routes["/forms/page-linking-nowhere.html"] = lambda h: h.send_body(200, page, "text/html")
+    discovery = discover(site, "/forms/page-linking-nowhere.html", SourceKind.FEED)
+    assert discovery.failed and [e.split(":")[0] for e in errors(discovery)] == ["unsafe_url"]
+
+
 def test_site_root_reads_the_sitemaps_robots_txt_names(site: SampleSite) -> None:
     serve_robots(site, f"User-agent: *\nDisallow: /private/\nSitemap: {site.url('/forms/index-of-gzip.xml')}\n")
     discovery = discover(site, "/", SourceKind.SITEMAP)
     assert found(discovery) == expected(site, "/forms/part-1.xml.gz", "/forms/part-2.xml.gz")
-    assert discovery.found == "site root: robots.txt names 1 sitemaps, gzip, 3 URLs"
+    assert discovery.found == "site root: robots.txt names 1 sitemap, gzip, 3 URLs"
     assert discovery.validators is None
 
 
@@ -230,13 +243,16 @@ def test_a_pass_over_every_form_stores_each_article_once_and_says_what_each_sour
         "rss-base": ("/forms/feeds/based.rss", "feed"),
         "home-page": ("/forms/section-with-base.html", "feed"),
         "latin-1": ("/forms/latin-1.rss", "feed"),
+        "bom-as-html": ("/forms/bom-feed", "feed"),
+        "moved": ("/forms/old/plain-relative.rss", "feed"),
     }
     config = write_config(tmp_path, [source_entry(name, site.url(p), kind) for name, (p, kind) in sources.items()])
     result = run_newsmon("run", "--config", config)
     assert result.exit_code == 0, result.output
 
     routes = ["/forms/news.xml.gz", "/forms/part-1.xml.gz", "/forms/part-2.xml.gz", "/forms/sitemap.txt",
-              "/forms/feeds/based.atom", "/forms/feeds/based.rss", "/forms/latin-1.rss"]  # fmt: skip
+              "/forms/feeds/based.atom", "/forms/feeds/based.rss", "/forms/latin-1.rss", "/forms/bom-feed",
+              "/feeds/plain-relative.rss"]  # fmt: skip
     rows = query(config, "SELECT url, count(*) AS copies, min(published_at) AS published FROM articles GROUP BY url")
     stored = {r["url"].removeprefix(site.base_url): r for r in rows}
     assert sorted(stored) == sorted({url.removeprefix(site.base_url) for url, _ in expected(site, *routes)})
@@ -244,8 +260,18 @@ def test_a_pass_over_every_form_stores_each_article_once_and_says_what_each_sour
         assert row["copies"] == 1, path
         assert row["published"].startswith(EXPECTED["articles"][path]["published"]), path
 
-    health = {r["source"]: r for r in query(config, "SELECT source, found, last_error FROM source_state")}
+    listed = run_newsmon("sources", "--config", config, "--json")
+    assert listed.exit_code == 0, listed.output
+    health = {row["source"]: row for row in map(json.loads, listed.stdout.splitlines())}
     assert {name: row["last_error"] for name, row in health.items()} == dict.fromkeys(sources)
-    assert health["site-root"]["found"] == "site root: robots.txt names 1 sitemaps, gzip, 3 URLs"
-    assert health["home-page"]["found"] == f"HTML page; feed found at {site.url('/forms/feeds/based.rss')}, 2 items"
-    assert health["text-sitemap"]["found"] == "plain-text sitemap, 3 URLs"
+    assert {name: row["found"] for name, row in health.items()} == {
+        "gzip-sitemap": "urlset, gzip, 3 URLs",
+        "site-root": "site root: robots.txt names 1 sitemap, gzip, 3 URLs",
+        "text-sitemap": "plain-text sitemap, 3 URLs",
+        "atom-base": "feed, 3 items",
+        "rss-base": "feed, 2 items",
+        "home-page": f"HTML page; feed found at {site.url('/forms/feeds/based.rss')}, 2 items",
+        "latin-1": "feed, 1 item",
+        "bom-as-html": "feed, 2 items",
+        "moved": "feed, 1 item",
+    }

@@ -16,6 +16,7 @@ import pytest
 
 from extractors import Fetcher, FetchResult, Validators, decode_html
 from newsmon.config import FetchConfig
+from newsmon.records import FailureReason
 from newsmon.sample_server import SampleSite
 from tests.faults import ARABIC_PAGE, ARABIC_SENTENCE, HUGE_PAGE_BYTES, Faults, install_faults
 from tests.tls import make_certificate
@@ -322,8 +323,9 @@ def test_https_certificate_is_checked_against_the_host_name_not_the_address(tmp_
 
     assert trusted.ok, trusted.attempt.error
     assert "Kocho" in trusted.text()
-    assert (unknown.attempt.error or "").startswith("connection:")
-    assert "CERTIFICATE_VERIFY_FAILED" in (unknown.attempt.error or "")
+    # robots.txt is the first request to the host, so the refused certificate keeps the whole host away this pass.
+    assert unknown.attempt.reason is FailureReason.ROBOTS_UNREACHABLE
+    assert "(connection: ConnectError: [SSL: CERTIFICATE_VERIFY_FAILED]" in (unknown.attempt.error or "")
 
 
 def test_non_http_url_is_refused(news_site: SampleSite) -> None:
@@ -369,7 +371,8 @@ def test_unavailable_robots_txt_follows_rfc_9309(news_site: SampleSite, status: 
     assert result.ok is allowed
     if not allowed:
         error = result.attempt.error or ""
-        assert error.startswith(f"http_status: robots.txt of 127.0.0.1 unreachable ({status} "), error
+        assert result.attempt.reason is FailureReason.ROBOTS_UNREACHABLE
+        assert error.startswith(f"robots_unreachable: robots.txt of 127.0.0.1 unreachable (http_status: {status} ")
         assert error.endswith("the host is skipped this pass"), "the record says why, not just that it was skipped"
         assert not [r for r in news_site.requests if r.path.startswith("/articles/")]
 

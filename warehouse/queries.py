@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -10,7 +11,8 @@ from typing import Any
 import duckdb
 
 from newsmon.errors import NewsmonError
-from warehouse.connect import Warehouse
+from newsmon.retry import retried_next_pass
+from warehouse.connect import VARCHAR_LIST, Warehouse, as_json_list
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,21 +140,20 @@ def urls_to_retry(warehouse: Warehouse, source: str, since: datetime, max_attemp
     """Article URLs of `source` whose fetch failed for a passing reason and that are still not stored.
 
     A feed that answers 304 Not Modified lists nothing, so without this a page that timed out once would never
-    be fetched again. Reasons that will not change by retrying (404, robots.txt, not HTML) are left alone.
+    be fetched again. Which reasons pass is `newsmon.retry.when_to_retry`'s decision, the fetcher's too.
     """
+    reasons, statuses = retried_next_pass()
     rows = warehouse.rows(
-        """
+        f"""
         SELECT url FROM fetches
-        WHERE source = $1 AND fetched_at >= $2 AND error IS NOT NULL
-          AND (split_part(error, ':', 1) IN ('timeout', 'connection', 'extraction_timeout', 'worker_unavailable')
-               OR (split_part(error, ':', 1) = 'http_status' AND status IN (429, 500, 502, 503, 504))
-               OR error LIKE 'extraction_failed: worker died%'
-               OR error LIKE '%robots.txt of % unreachable%')
+        WHERE source = $1 AND fetched_at >= $2 AND reason IS NOT NULL
+          AND (reason IN (SELECT unnest({VARCHAR_LIST.replace("?", "$4")}))
+               OR (reason = 'http_status' AND status IN (SELECT unnest(from_json($5, '["INTEGER"]')))))
           AND url NOT IN (SELECT url FROM article_urls)
           AND url NOT IN (SELECT url FROM source_state)
         GROUP BY url HAVING count(*) < $3
         ORDER BY min(fetched_at)
         """,
-        [source, since.astimezone(UTC).replace(tzinfo=None), max_attempts],
+        [source, since.astimezone(UTC).replace(tzinfo=None), max_attempts, as_json_list(reasons), json.dumps(statuses)],
     )
     return [str(row[0]) for row in rows]

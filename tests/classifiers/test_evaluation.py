@@ -111,3 +111,34 @@ def test_a_malformed_sets_file_names_the_entry_and_what_it_needs(tmp_path: Path)
     sets_file.write_text('[[set]]\nname = "x"\nsplit = "later"\nlabels = "x.jsonl"\n', encoding="utf-8")
     with pytest.raises(ConfigError, match=r"sets.toml: \[\[set\]\] #1 needs name.*split = \"test\" or \"dev\""):
         load_sets(sets_file)
+
+
+WRITTEN_TEST = Path(__file__).resolve().parents[2] / "eval" / "test-written.jsonl"
+
+
+def test_written_test_split_stays_above_its_floor_and_far_above_the_keyword_alert() -> None:
+    """eval/test-written.jsonl (hard cases, never tuned on): a guard a little below what was measured, not a target.
+
+    Measured at macro-F1 0.913 (keyword alert 0.167) with rules-2026.12.1 and the learned stage; 0.512 by the rules
+    alone.
+    """
+    report = evaluate(WRITTEN_TEST, None, CLASSIFIER)
+    scores = report.slices[0]
+    ours, alert = scores.macro_f1(scores.classifier), scores.macro_f1(scores.keyword_alert)
+    assert ours is not None and alert is not None
+    assert ours >= 0.88 and ours >= alert + 0.15, format_report(report)
+
+
+def test_eval_rules_only_scores_without_the_learned_stage(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from commands.cli import cli
+
+    labels = write_jsonl(tmp_path / "labels.jsonl", [
+        {"id": "1", "title": "Tax returns due", "lang": "en", "isis": 0, "returns": 0, "reconciliation": 0,
+         "text": "Companies must file tax returns by June."},
+    ])
+    both = CliRunner().invoke(cli, ["eval", "--labels", str(labels)])
+    alone = CliRunner().invoke(cli, ["eval", "--labels", str(labels), "--rules-only"])
+    assert both.exit_code == alone.exit_code == 0
+    assert "+linear-" in both.output.splitlines()[0] and "+linear-" not in alone.output.splitlines()[0]

@@ -6,6 +6,7 @@ Articles here are invented for these tests; none is in classifiers/training/.
 from __future__ import annotations
 
 import pickle
+import re
 import shutil
 from pathlib import Path
 
@@ -81,8 +82,9 @@ def test_learned_weight_zero_in_a_rules_dir_turns_the_stage_off_for_that_tag(tmp
     en = folder / "en.toml"
     text = en.read_text(encoding="utf-8")
     start = text.index("[returns]\n")
-    en.write_text(text[:start] + text[start:].replace("learned_weight = 0.7", "learned_weight = 0", 1),
-                  encoding="utf-8")
+    table_end = text.index("\n[", start + 1)
+    switched_off = re.sub(r"(?m)^learned_weight = .*$", "learned_weight = 0", text[start:table_end], count=1)
+    en.write_text(text[:start] + switched_off + text[table_end:], encoding="utf-8")
     custom = load_classifier(ClassifierConfig(rules_dir=folder))
     assert "returns" not in custom.classify(FAMILIES_LEAVE_CAMP).labels
     assert "isis" in custom.classify(DESERT_AMBUSH).labels
@@ -106,3 +108,17 @@ def test_shipped_training_sentences_parse_and_cover_every_tag_in_both_languages(
     for lang in ("en", "ar"):
         for tag in ("isis", "returns", "reconciliation"):
             assert sum(1 for s in sentences if s.lang == lang and tag in s.tags) >= 30, (lang, tag)
+
+
+def test_words_inside_a_negative_phrase_do_not_send_their_passage_to_the_learned_stage() -> None:
+    doc = ClassifierInput(id="shop", lang="en", title="Retailers brace for the busiest week of holiday returns",
+                          text="Shops expect holiday returns to peak on Monday. Product returns cost retailers "
+                               "billions each year, and tax returns are due the same week.")
+    assert "returns" not in WITH_LEARNED.classify(doc).labels
+
+
+def test_isis_as_the_neutron_source_is_not_the_group() -> None:
+    doc = ClassifierInput(id="lab", lang="en", title="ISIS neutron source begins a new run of experiments",
+                          text="Scientists at the ISIS neutron and muon source in Oxfordshire started a new cycle of "
+                               "experiments on Monday. ISIS beams will be used to study battery materials.")
+    assert WITH_LEARNED.classify(doc).labels == ()

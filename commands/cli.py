@@ -174,7 +174,7 @@ def run(config_path: Path | None, wait_s: float) -> None:
     Example: newsmon run --config newsmon.toml
     """
     config = _load(config_path)
-    from flows.ingest_pass import check_before_pass
+    from engine import check_before_pass
     from newsmon.passlock import pass_lock
 
     check_before_pass(config)  # a bad rules_dir or an unwritable warehouse fails here, before Prefect starts
@@ -183,7 +183,7 @@ def run(config_path: Path | None, wait_s: float) -> None:
             pass
     from flows.ingest import run_ingest_once
 
-    summary = run_ingest_once(str(config.path), lock_wait_s=wait_s)
+    summary = run_ingest_once(config, lock_wait_s=wait_s)
     print_pass_summary(summary)
 
 
@@ -199,6 +199,36 @@ def serve(config_path: Path | None) -> None:
 
     click.echo(f"serving ingest on '{config.schedule.ingest}'; Ctrl-C to stop", err=True)
     serve_deployments(config)
+
+
+@cli.command(context_settings=CONTEXT)
+@config_option
+@click.option("--write", "write_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write the deployments to this prefect.yaml instead of registering them.")  # fmt: skip
+@click.option("--worker-config", "worker_config",
+              help="The config file's path as the workers see it. Default: this config's absolute path.")  # fmt: skip
+def deploy(config_path: Path | None, write_path: Path | None, worker_config: str | None) -> None:
+    """Register the ingest, digest and alert deployments on the Prefect server at $PREFECT_API_URL.
+
+    The same deployments `newsmon serve` serves: crons from [schedule]; alerts on each alert event, one run at a
+    time, plus an interval run. They go to the process work pool "newsmon" (created if missing); a worker runs
+    them: `prefect worker start --pool newsmon`. Registering again replaces them.
+
+    Example: newsmon deploy --config deploy/config/newsmon.toml --worker-config /app/config/newsmon.toml
+    --write deploy/prefect.yaml
+    """
+    config = _load(config_path)
+    from flows.deploy import DEFAULT_POOL, prefect_yaml, register_deployments
+
+    if write_path is not None:
+        try:
+            write_path.write_text(prefect_yaml(config, config_path=worker_config), encoding="utf-8")
+        except OSError as exc:
+            raise NewsmonError(f"{write_path}: cannot write: {exc.strerror or exc}") from exc
+        click.echo(f"wrote {write_path}: register with `prefect deploy --all --prefect-file {write_path}`")
+        return
+    for name in register_deployments(config, pool=DEFAULT_POOL, config_path=worker_config):
+        click.echo(f"registered {name} in work pool {DEFAULT_POOL!r}")
 
 
 @cli.command(context_settings=CONTEXT)
@@ -277,7 +307,7 @@ def demo(directory: Path) -> None:
 
     Works offline. Example: newsmon demo --dir /tmp/newsmon-demo
     """
-    from newsmon.demo import run_demo
+    from commands.demo import run_demo
 
     run_demo(directory, print_rows=print_rows, print_summary=print_pass_summary, print_trends=_print_trend_table)
 
@@ -349,8 +379,9 @@ def _places_config(config_path: Path | None) -> Any:
               help="JSONL with id, title, text and lang, joined to --labels by id.")  # fmt: skip
 @click.option("--sets", "sets_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="TOML list of labelled sets to score when --labels is not given. Default: eval/sets.toml.")
+@click.option("--rules-only", is_flag=True, help="Score with the rules alone, without the learned stage.")
 def evaluate_command(config_path: Path | None, labels_path: Path | None, texts_path: Path | None,
-                     sets_path: Path | None) -> None:
+                     sets_path: Path | None, rules_only: bool) -> None:
     """Precision, recall and F1 per tag and language, beside a boolean keyword alert, plus the worst errors.
 
     Without --labels, every set of eval/sets.toml is scored on its own, then summarised one line per set.
@@ -359,7 +390,7 @@ def evaluate_command(config_path: Path | None, labels_path: Path | None, texts_p
     from classifiers import evaluate, format_report, load_classifier
     from classifiers.eval_sets import DEFAULT_SETS_FILE, evaluate_sets, format_summary, load_sets
 
-    classifier = load_classifier(_classifier_config(config_path))
+    classifier = load_classifier(_classifier_config(config_path), learned=not rules_only)
     if labels_path is not None:
         click.echo(format_report(evaluate(labels_path, texts_path, classifier)))
         return
@@ -398,46 +429,16 @@ def retag(config_path: Path | None, dry_run: bool) -> None:
     The new tags replace the old, all scores are kept; every tag row records its classifier version. Places are
     found again, and stories are rebuilt oldest article first. Example: newsmon retag --config newsmon.toml
     """
-    import warehouse as wh
-    from classifiers import load_classifier
-    from newsmon.passlock import pass_lock
-    from newsmon.records import Article, ClassifierInput, TaggedArticle
-    from places import article_places, load_gazetteer
-    from stories import StoryAssigner
-    from stories.storing import assign_pending_stories
+    from engine import retag as retag_archive
 
-    config = _load(config_path)
-    classifier = load_classifier(config.classifier)
-    gazetteer = load_gazetteer(config.places.extra_names)
-    changed = total = 0
-    with pass_lock(config.warehouse.path), wh.open_warehouse(config.warehouse.path) as warehouse:
-        current = wh.current_labels(warehouse)
-        for batch in wh.iter_articles_for_retag(warehouse):
-            tagged = []
-            places = {}
-            for article_id, title, text, lang in batch:
-                result = classifier.classify(ClassifierInput(article_id, title, text, lang))
-                total += 1
-                changed += set(result.labels) != current.get(article_id, set())
-                stub = Article(article_id, "", "", title, None, _EPOCH, _EPOCH, lang, "", 0, "")
-                tagged.append(TaggedArticle(stub, result))
-                places[article_id] = article_places(gazetteer, title, text)
-            if not dry_run:
-                wh.replace_tags(warehouse, tagged)
-                wh.replace_places(warehouse, places)
-        stories = 0
-        if not dry_run:
-            wh.clear_story_ids(warehouse)
-            assign_pending_stories(warehouse, gazetteer, StoryAssigner())
-            stories = wh.story_count(warehouse)
-            wh.publish_analyst_copy(warehouse, config.warehouse.analyst_path)
+    outcome = retag_archive(_load(config_path), dry_run=dry_run)
     verb = "would change" if dry_run else "changed"
-    click.echo(f"{total} articles re-scored with {classifier.version}; labels {verb} on {changed}")
-    if not dry_run:
-        click.echo(f"places found again; {total} articles in {stories} stories")
+    click.echo(f"{outcome.articles} articles re-scored with {outcome.classifier_version}; labels {verb} on "
+               f"{outcome.labels_changed}")  # fmt: skip
+    if outcome.stories is not None:
+        click.echo(f"places found again; {outcome.articles} articles in {outcome.stories} stories")
 
 
-_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 
 
 @cli.command(context_settings=CONTEXT)
@@ -452,7 +453,7 @@ def digest(config_path: Path | None, dry_run: bool, show_html: bool) -> None:
 
     Example: newsmon digest --dry-run --html > digest.html
     """
-    from notify import message_preview, send_digest
+    from engine import message_preview, send_digest
 
     if show_html and not dry_run:  # a usage error (exit 2), in one line: nothing was sent
         click.echo("Error: --html only changes what --dry-run prints; add --dry-run to preview the HTML.", err=True)
@@ -476,7 +477,7 @@ def alert(config_path: Path | None, dry_run: bool) -> None:
 
     Example: newsmon alert --dry-run
     """
-    from notify import message_preview, send_alerts
+    from engine import message_preview, send_alerts
 
     config = _load(config_path)
     outcome = send_alerts(config, now=dt.datetime.now(dt.UTC), dry_run=dry_run)

@@ -135,7 +135,7 @@ class ExtractionPool:
                 # warehouse/ where the user stands would shadow the installed packages. Safe-path mode keeps it out.
                 os.environ.setdefault("PYTHONSAFEPATH", "1")
                 context = multiprocessing.get_context("forkserver")
-                context.set_forkserver_preload(["extractors", "classifiers", "places", "flows.extraction"])
+                context.set_forkserver_preload(["extractors", "classifiers", "places", "engine.extraction"])
                 self._executor = ProcessPoolExecutor(
                     self.workers,
                     mp_context=context,
@@ -175,7 +175,7 @@ class ExtractionPool:
             if problem is not None:
                 reason, detail = FailureReason.WORKER_UNAVAILABLE, f"extraction workers cannot start: {problem}"
             else:
-                reason, detail = FailureReason.EXTRACTION_FAILED, "worker died (out of memory or a native crash)"
+                reason, detail = FailureReason.WORKER_CRASHED, "worker died (out of memory or a native crash)"
         sent_back = dataclasses.replace(page, html="")
         return WorkerResult(sent_back, None, ExtractionFailure(sent_back, reason, detail), 0.0, 0.0)
 
