@@ -46,7 +46,7 @@ def stored_stories(path: Path, batches: list[list[LabelledArticle]]) -> dict[str
         return {str(r[0]): str(r[1]) for r in warehouse.rows("SELECT article_id, story_id FROM articles")}
 
 
-@pytest.mark.parametrize("name", ["dev", "test"])
+@pytest.mark.parametrize("name", ["dev", "test", "holdout2"])
 def test_stories_reach_the_targets_on_the_labelled_events(name: str) -> None:
     report = evaluate_events(GAZETTEER, labelled(name))
     assert report.stories.f1 >= 0.85
