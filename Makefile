@@ -18,12 +18,12 @@ demo: install  ## serve the bundled sample site on loopback, run a pass, show wh
 
 test: install  ## lint and type-check, then the whole suite
 	$(BIN)/ruff check .
-	$(BIN)/mypy newsmon extractors warehouse classifiers flows notify places stories
+	$(BIN)/mypy newsmon commands engine extractors warehouse classifiers flows notify places stories
 	$(BIN)/pytest -q
 
 lint: install
 	$(BIN)/ruff check .
-	$(BIN)/mypy newsmon extractors warehouse classifiers flows notify places stories
+	$(BIN)/mypy newsmon commands engine extractors warehouse classifiers flows notify places stories
 
 bench: install
 	$(BIN)/python bench/ingest.py

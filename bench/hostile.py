@@ -20,7 +20,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from flows.ingest_pass import (  # noqa: E402
+from engine.ingest_pass import (  # noqa: E402
     IngestPass,
     discover_source,
     fetch_extract_store,

@@ -21,9 +21,9 @@ from email.message import EmailMessage
 from pathlib import Path
 
 import warehouse as wh
+from engine import send_digest
 from newsmon.config import load_config
 from newsmon.records import Article, Classification, TaggedArticle
-from notify import send_digest
 
 DOCS = Path(__file__).resolve().parent
 CONFIG = """\

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import ssl
 import time
@@ -47,8 +48,11 @@ class Validators:
     last_modified: str | None = None
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class FetchResult:
+    """One URL fetched (fetch → discover, and → the engine for article pages): the last attempt, the body on
+    success, and the attempts retried before it."""
+
     attempt: FetchAttempt
     final_url: str
     body: bytes = b""
@@ -186,12 +190,14 @@ class Fetcher:
         result: FetchResult = await retrying(
             one_attempt, url, source, cap, validators, expect_html, check_robots, attempt
         )
-        result.earlier_attempts = tuple(r.attempt for r in tried[:-1])
-        if result.final_url != url:
+        final_url = result.final_url
+        if final_url != url:
             # A redirect target gets the same normalisation as a discovered link (tracking parameters dropped).
             with contextlib.suppress(UnsafeURL):
-                result.final_url = canonical_url(result.final_url)
-        return result
+                final_url = canonical_url(final_url)
+        return dataclasses.replace(
+            result, final_url=final_url, earlier_attempts=tuple(r.attempt for r in tried[:-1])
+        )
 
     async def _fetch_once(
         self,
@@ -273,9 +279,7 @@ class Fetcher:
                 detail = f"{status} {response.reason_phrase}".strip()
                 if retry_after is not None:
                     detail += f", Retry-After {retry_after:g} s"
-                failed = FetchResult(attempt(status, (FailureReason.HTTP_STATUS, detail)), url)
-                failed.retry_after_s = retry_after
-                return failed
+                return FetchResult(attempt(status, (FailureReason.HTTP_STATUS, detail)), url, retry_after_s=retry_after)
             content_type = response.headers.get("content-type", "")
             mime = content_type.split(";")[0].strip().lower()
             if expect_html and mime and mime not in HTML_TYPES:

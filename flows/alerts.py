@@ -16,9 +16,9 @@ from prefect.client.schemas.objects import ConcurrencyLimitConfig, ConcurrencyLi
 from prefect.events import DeploymentEventTrigger, emit_event
 from prefect.schedules import Interval
 
-from flows.ingest_pass import AlertCandidate
+from engine import send_alerts
 from newsmon.config import Config, load_config
-from notify import send_alerts
+from newsmon.records import AlertCandidate
 
 ALERT_EVENT = "newsmon.article.alert"
 MIN_FLUSH_INTERVAL = timedelta(minutes=5)

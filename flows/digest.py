@@ -8,9 +8,9 @@ from typing import Any
 from prefect import flow, task
 from prefect.cache_policies import NONE
 
+from engine import send_digest
+from engine.send import DeliveredNotRecorded
 from newsmon.config import Config, load_config
-from notify import send_digest
-from notify.send import DeliveredNotRecorded
 
 DIGEST_RETRIES = 3
 DIGEST_RETRY_DELAY_S = 300  # a mail server down for a few minutes should not cost a day's digest

@@ -189,3 +189,82 @@ class PassSummary:
     @property
     def articles_new(self) -> int:
         return sum(s.new for s in self.sources)
+
+
+@dataclass(frozen=True, slots=True)
+class AlertCandidate:
+    """An article stored this pass whose score on a watched tag reaches the alert threshold (store → notify)."""
+
+    article_id: str
+    tag: str
+    score: float
+
+
+# What digests and alerts read back from the warehouse, and what they record (warehouse → notify).
+
+
+@dataclass(frozen=True, slots=True)
+class TaggedItem:
+    """One (article, tag) pair with what a digest or alert shows of the article."""
+
+    article_id: str
+    tag: str
+    score: float
+    evidence: tuple[str, ...]
+    title: str
+    source: str
+    url: str
+    published_at: datetime
+    first_seen_at: datetime
+    tagged_at: datetime
+    lang: str | None
+    text_start: str  # the first characters of the article text (warehouse's SNIPPET_SOURCE_CHARS)
+    story_id: str | None = None  # the event it reports (articles.story_id); None until assigned
+    places: tuple[str, ...] = ()  # its governorates, ISO 3166-2
+
+
+@dataclass(frozen=True, slots=True)
+class StoryReport:
+    """One report of a story, as "also reported by" shows it."""
+
+    article_id: str
+    story_id: str
+    source: str
+    lang: str | None
+    url: str
+    published_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class FailingSource:
+    source: str
+    consecutive_failures: int
+    last_error: str | None
+    last_success_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class SentNotification:
+    """A digest or alert as recorded after its send."""
+
+    notification_id: int
+    kind: str  # digest | alert
+    message_id: str
+    period_start: datetime
+    period_end: datetime
+    sent_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class NotificationRecord:
+    """What to record once the server accepted a message (or its .eml is in the outbox)."""
+
+    kind: str  # digest | alert
+    message_id: str
+    subject: str
+    recipients: tuple[str, ...]
+    transport: str  # smtp | outbox
+    outbox_file: str | None
+    period_start: datetime
+    period_end: datetime
+    sent_at: datetime

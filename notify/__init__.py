@@ -5,28 +5,22 @@ from notify.digest import Alert, Digest, DigestItem, TagSection, WeeklyCounts, b
 from notify.mail import Delivery, deliver, send_smtp, write_outbox
 from notify.message import InlineImage, compose_message
 from notify.render import Bodies, render_alert, render_digest
-from notify.send import DeliveredNotRecorded, SendOutcome, message_preview, send_alerts, send_digest
 
 __all__ = [
     "Alert",
     "Bodies",
-    "DeliveredNotRecorded",
     "Delivery",
     "Digest",
     "DigestItem",
     "InlineImage",
-    "SendOutcome",
     "TagSection",
     "WeeklyCounts",
     "build_alert",
     "build_digest",
     "compose_message",
     "deliver",
-    "message_preview",
     "render_alert",
     "render_digest",
-    "send_alerts",
-    "send_digest",
     "send_smtp",
     "weekly_chart_png",
     "write_outbox",

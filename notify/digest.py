@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from urllib.parse import urlsplit
 
-from warehouse import FailingSource, StoryReport, TaggedItem
+from newsmon.records import FailingSource, StoryReport, TaggedItem
 
 SNIPPET_CHARS = 220  # two or three lines in a mail client (three at 72 columns in the text part)
 TOP_SOURCES = 5

@@ -19,7 +19,7 @@ if str(ROOT) not in sys.path:  # run as a file, scripts/ is sys.path[0]: make th
 import click  # noqa: E402
 from click.testing import CliRunner  # noqa: E402
 
-from newsmon.cli import cli  # noqa: E402
+from commands.cli import cli  # noqa: E402
 
 CLI_MD = ROOT / "docs" / "cli.md"
 # Help is wrapped to this many columns whatever the terminal says, so the page is the same on every machine.

@@ -16,7 +16,7 @@ os.environ.setdefault("PREFECT_LOGGING_TO_API_ENABLED", "false")
 
 from click.testing import CliRunner, Result  # noqa: E402
 
-from newsmon.cli import cli  # noqa: E402
+from commands.cli import cli  # noqa: E402
 from newsmon.sample_server import SampleSite, sample_expected  # noqa: E402
 
 EXPECTED = sample_expected()  # expected.json, its dates moved as the served site's are

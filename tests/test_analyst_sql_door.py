@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 import warehouse as wh
-from newsmon.cli import cli
+from commands.cli import cli
 from tests.conftest import write_config
 
 
@@ -140,7 +140,7 @@ def test_an_analyst_copy_held_for_writing_is_named_as_the_analyst_copy(project: 
         import sys
 
         result = subprocess.run(
-            [sys.executable, "-m", "newsmon.cli", "sql", "--config", str(project), "SELECT 1"],
+            [sys.executable, "-m", "commands.cli", "sql", "--config", str(project), "SELECT 1"],
             capture_output=True, text=True, timeout=120,
         )  # fmt: skip
     finally:

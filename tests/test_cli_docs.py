@@ -8,7 +8,7 @@ from types import ModuleType
 
 import pytest
 
-from newsmon.cli import cli
+from commands.cli import cli
 
 ROOT = Path(__file__).resolve().parent.parent
 CLI_MD = ROOT / "docs" / "cli.md"

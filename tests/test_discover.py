@@ -124,13 +124,11 @@ def test_empty_but_valid_feed_has_no_items() -> None:
     assert parse_feed(b"<rss version='2.0'><channel><title>t</title></channel></rss>", "s", BASE) == []
 
 
-def test_50000_item_feed_parses_in_bounded_time() -> None:
+def test_50000_item_feed_parses_whole_and_a_cap_keeps_its_first_items() -> None:
+    # How long it takes is bench/hostile.py's job (feed-50k), measured beside a baseline, not a timed test's.
     body = faults.big_feed(BASE)
-    started = time.perf_counter()
     items = parse_feed(body, "s", BASE)
-    elapsed = time.perf_counter() - started
     assert len(items) == faults.BIG_FEED_ITEMS
-    assert elapsed < 8, f"{elapsed:.1f} s for 50,000 items (feedparser alone took about 10 s)"
     assert [i.url for i in parse_feed(body, "s", BASE, max_items=20)] == [i.url for i in items[:20]]
 
 

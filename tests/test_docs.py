@@ -9,7 +9,7 @@ import click
 import duckdb
 import pytest
 
-from newsmon.cli import cli
+from commands.cli import cli
 from tests.conftest import run_newsmon
 from warehouse import open_warehouse
 

@@ -7,9 +7,9 @@ from datetime import UTC, datetime
 
 import pytest
 
+from engine.extraction import extract_and_classify
 from extractors import extract_article, time_limit
 from extractors.text import ExtractionTimeout
-from flows.extraction import extract_and_classify
 from newsmon.config import ExtractConfig
 from newsmon.records import FailureReason, FeedItem, FetchAttempt, FetchedPage
 

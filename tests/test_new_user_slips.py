@@ -7,7 +7,7 @@ from pathlib import Path
 
 from click.testing import CliRunner, Result
 
-from newsmon.cli import cli
+from commands.cli import cli
 from tests.conftest import write_config
 
 

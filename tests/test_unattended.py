@@ -66,7 +66,7 @@ def _newsmon_process(config: Path) -> subprocess.Popen[str]:
 
     env = {**os.environ, "PREFECT_API_URL": str(PREFECT_API_URL.value())}
     return subprocess.Popen(
-        [sys.executable, "-m", "newsmon.cli", "run", "--config", str(config)],
+        [sys.executable, "-m", "commands.cli", "run", "--config", str(config)],
         env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
 
@@ -205,7 +205,7 @@ def test_live_warehouse_held_by_another_process_fails_the_pass_clearly(news_site
 
 def test_a_crashing_source_is_recorded_and_the_pass_goes_on(news_site: SampleSite, tmp_path: Path) -> None:
     """A bug in one source's handling (not a bad page: those are failures, not crashes) costs only that source."""
-    from flows.ingest_pass import IngestPass, summary_or_crash
+    from engine.ingest_pass import IngestPass, summary_or_crash
     from newsmon.config import load_config
 
     config = load_config(write_config(tmp_path, [source_entry("arabic", news_site.url("/feeds/arabic.atom"))]))

@@ -1,5 +1,6 @@
 """The DuckDB warehouse: connection, migrations, writes and reads. All of newsmon's SQL lives in this package."""
 
+from newsmon.records import FailingSource, NotificationRecord, SentNotification, StoryReport, TaggedItem
 from warehouse.connect import (
     Warehouse,
     apply_migrations,
@@ -10,11 +11,6 @@ from warehouse.connect import (
     publish_analyst_copy,
 )
 from warehouse.digests import (
-    FailingSource,
-    NotificationRecord,
-    SentNotification,
-    StoryReport,
-    TaggedItem,
     digest_items,
     failing_sources,
     first_period_start,

@@ -7,83 +7,22 @@ pairs it carried; those rows are what later runs read to send nothing twice.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 import duckdb
 
 from newsmon.errors import WarehouseError
+from newsmon.records import (
+    FailingSource,
+    NotificationRecord,
+    SentNotification,
+    StoryReport,
+    TaggedItem,
+)
 from warehouse.connect import VARCHAR_LIST, Warehouse, as_json_list, insert_rows
 
 SNIPPET_SOURCE_CHARS = 800  # a digest shows two or three lines; never ship whole articles out of the warehouse
-
-
-@dataclass(frozen=True, slots=True)
-class TaggedItem:
-    """One (article, tag) pair with what a digest or alert shows of the article."""
-
-    article_id: str
-    tag: str
-    score: float
-    evidence: tuple[str, ...]
-    title: str
-    source: str
-    url: str
-    published_at: datetime
-    first_seen_at: datetime
-    tagged_at: datetime
-    lang: str | None
-    text_start: str  # the first SNIPPET_SOURCE_CHARS characters of the article text
-    story_id: str | None = None  # the event it reports (articles.story_id); None until assigned
-    places: tuple[str, ...] = ()  # its governorates, ISO 3166-2
-
-
-@dataclass(frozen=True, slots=True)
-class StoryReport:
-    """One report of a story, as "also reported by" shows it."""
-
-    article_id: str
-    story_id: str
-    source: str
-    lang: str | None
-    url: str
-    published_at: datetime
-
-
-@dataclass(frozen=True, slots=True)
-class FailingSource:
-    source: str
-    consecutive_failures: int
-    last_error: str | None
-    last_success_at: datetime | None
-
-
-@dataclass(frozen=True, slots=True)
-class SentNotification:
-    """A digest or alert as recorded after its send."""
-
-    notification_id: int
-    kind: str  # digest | alert
-    message_id: str
-    period_start: datetime
-    period_end: datetime
-    sent_at: datetime
-
-
-@dataclass(frozen=True, slots=True)
-class NotificationRecord:
-    """What to record once the server accepted a message (or its .eml is in the outbox)."""
-
-    kind: str  # digest | alert
-    message_id: str
-    subject: str
-    recipients: tuple[str, ...]
-    transport: str  # smtp | outbox
-    outbox_file: str | None
-    period_start: datetime
-    period_end: datetime
-    sent_at: datetime
 
 
 def _naive_utc(moment: datetime) -> datetime:

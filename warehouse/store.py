@@ -10,7 +10,7 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from newsmon.records import TAGS, FetchAttempt, PassSummary, TaggedArticle
+from newsmon.records import TAGS, Classification, FetchAttempt, PassSummary, TaggedArticle
 from warehouse.connect import VARCHAR_LIST, Warehouse, as_json_list, insert_rows
 from warehouse.stories import place_rows, write_places
 
@@ -144,37 +144,36 @@ def store_tagged_articles(
             ],
         )
         insert_rows(con, "article_urls", URL_COLUMNS, list(url_rows.items()), "ON CONFLICT DO NOTHING")
-        _write_tags(con, new, now)
+        _write_tags(con, [t.classification for t in new], now)
         write_places(con, [row for t in new for row in place_rows(t.article.article_id, t.places)])
         insert_rows(con, "fetches", FETCH_COLUMNS, [_fetch_row(a, run_id) for a in attempts])
     return new
 
 
-def _write_tags(con: Any, tagged: Sequence[TaggedArticle], now: datetime) -> None:
+def _write_tags(con: Any, classifications: Sequence[Classification], now: datetime) -> None:
+    """Scores and tags of classifications whose `id` is the article's id."""
     score_rows = []
     tag_rows = []
-    for item in tagged:
-        c = item.classification
+    for c in classifications:
         for tag in TAGS:
-            score_rows.append((item.article.article_id, c.classifier_version, tag, float(c.scores.get(tag, 0.0)), now))
+            score_rows.append((c.id, c.classifier_version, tag, float(c.scores.get(tag, 0.0)), now))
         for label in c.labels:
             evidence = list(c.evidence.get(label, ()))
-            tag_rows.append(
-                (item.article.article_id, label, float(c.scores[label]), evidence, c.classifier_version, now)
-            )
+            tag_rows.append((c.id, label, float(c.scores[label]), evidence, c.classifier_version, now))
     insert_rows(con, "tag_scores", SCORE_COLUMNS, score_rows, "ON CONFLICT DO NOTHING")
     insert_rows(con, "article_tags", TAG_COLUMNS, tag_rows, "ON CONFLICT DO NOTHING")
 
 
-def replace_tags(warehouse: Warehouse, tagged: Sequence[TaggedArticle]) -> None:
-    """Re-scoring (`newsmon retag`): keep every version's scores, make this version's labels the current tags."""
+def replace_tags(warehouse: Warehouse, classifications: Sequence[Classification]) -> None:
+    """Re-scoring (`newsmon retag`): keep every version's scores, make this version's labels the current tags.
+    Each classification's `id` is its article's id."""
     now = datetime.now(UTC).replace(tzinfo=None)
-    ids = [t.article.article_id for t in tagged]
+    ids = [c.id for c in classifications]
     with warehouse.transaction() as con:
         con.execute(
             f"DELETE FROM article_tags WHERE article_id IN (SELECT unnest({VARCHAR_LIST}))", [as_json_list(ids)]
         )
-        _write_tags(con, tagged, now)
+        _write_tags(con, classifications, now)
 
 
 def _fetch_row(attempt: FetchAttempt, run_id: int) -> tuple[Any, ...]:

@@ -132,7 +132,7 @@ def test_written_test_split_stays_above_its_floor_and_far_above_the_keyword_aler
 def test_eval_rules_only_scores_without_the_learned_stage(tmp_path: Path) -> None:
     from click.testing import CliRunner
 
-    from newsmon.cli import cli
+    from commands.cli import cli
 
     labels = write_jsonl(tmp_path / "labels.jsonl", [
         {"id": "1", "title": "Tax returns due", "lang": "en", "isis": 0, "returns": 0, "reconciliation": 0,

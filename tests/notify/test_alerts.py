@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-from notify import send_alerts
+from engine import send_alerts
 from tests.notify.conftest import SmtpServer, digest_config, later, sent, store, tagged, text_of
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 import warehouse as wh
-from notify import send_alerts, send_digest
+from engine import send_alerts, send_digest
 from tests.notify.conftest import NOW, SmtpServer, digest_config, later, part, store, tagged, text_of, visible
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"

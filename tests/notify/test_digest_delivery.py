@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from engine import send_digest
 from newsmon.errors import DigestError
-from notify import send_digest
 from tests.notify.conftest import (
     SMTP_PASSWORD,
     SMTP_USER,

@@ -9,8 +9,8 @@ import json
 from pathlib import Path
 
 import warehouse as wh
+from engine import send_digest
 from newsmon.records import TaggedArticle
-from notify import send_digest
 from places import article_places, load_gazetteer
 from stories import StoryAssigner
 from stories.storing import assign_pending_stories

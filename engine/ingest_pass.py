@@ -1,7 +1,7 @@
-"""The state one ingest pass shares across its per-source tasks: config, warehouse, run row, worker pool, timings.
-
-Also the per-source pipeline, wiring the stages: discover → fetch → extract + classify (worker processes) → store.
-The stages hold the logic; this module only moves records between them and keeps the counts.
+"""One ingest pass, without Prefect: the state its sources share (config, warehouse, run row, worker pool, timings)
+and each source's pipeline, wiring the stages: discover → fetch → extract + classify + place (worker processes) →
+store. The stages hold the logic; this module moves records between them and keeps the counts. flows/ingest.py runs
+the same `ingest_source` as one Prefect task per source; `run_pass` runs it in plain threads.
 """
 
 from __future__ import annotations
@@ -12,12 +12,14 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 import warehouse as wh
 from classifiers import load_classifier
+from engine.extraction import ExtractionPool, WorkerResult
 from extractors import (
     Discovery,
     Fetcher,
@@ -26,12 +28,12 @@ from extractors import (
     discover_feed_items,
     host_is_private,
 )
-from flows.extraction import ExtractionPool, WorkerResult
 from newsmon import defaults
 from newsmon.config import Config, SourceConfig
 from newsmon.passlock import pass_lock
 from newsmon.records import (
     NETWORK_REASONS,
+    AlertCandidate,
     FailureReason,
     FeedItem,
     FetchAttempt,
@@ -67,13 +69,6 @@ class StageTimes:
         return {k: round(getattr(self, k), 3) for k in ("discover", "fetch", "extract", "classify", "store")}
 
 
-@dataclass(slots=True)
-class AlertCandidate:
-    article_id: str
-    tag: str
-    score: float
-
-
 class IngestPass:
     """One pass: holds the pass lock and the warehouse for its whole duration."""
 
@@ -96,7 +91,7 @@ class IngestPass:
     @classmethod
     @contextmanager
     def open(cls, config: Config, wait_s: float = 0.0) -> Iterator[IngestPass]:
-        check_before_pass(config)  # again here: passes started by `serve` never went through the CLI's check
+        """The pass lock, the live warehouse and a runs row; the caller has run `check_before_pass` once."""
         with pass_lock(config.warehouse.path, wait_s=wait_s):
             warehouse = wh.open_warehouse(config.warehouse.path)
             try:
@@ -336,3 +331,26 @@ def summary_or_crash(
             at=datetime.now(UTC),
         )  # fmt: skip
         return SourceSummary(source.name, failed=1, errors=[detail])
+
+
+def ingest_source(ingest_pass: IngestPass, source: SourceConfig) -> SourceSummary:
+    """One source: discover → fetch → extract + classify → store."""
+    discovery = discover_source(ingest_pass, source)
+    summary = fetch_extract_store(ingest_pass, source, unseen_items(ingest_pass, source, discovery.items))
+    summary.seen = len(discovery.items)
+    record_discovery(ingest_pass, source, discovery, summary)
+    return summary
+
+
+def run_pass(config: Config, wait_s: float = 0.0) -> tuple[PassSummary, list[AlertCandidate]]:
+    """A whole pass without Prefect: sources side by side in threads, as the flow's task runner runs them."""
+    check_before_pass(config)
+    with IngestPass.open(config, wait_s=wait_s) as ingest_pass, ThreadPoolExecutor(
+        defaults.SOURCE_CONCURRENCY, thread_name_prefix="source"
+    ) as threads:
+        futures = [threads.submit(ingest_source, ingest_pass, source) for source in config.sources]
+        summaries = [
+            summary_or_crash(ingest_pass, source, future.result)
+            for source, future in zip(config.sources, futures, strict=True)
+        ]
+        return ingest_pass.finish(summaries), ingest_pass.alert_candidates

@@ -174,7 +174,7 @@ def run(config_path: Path | None, wait_s: float) -> None:
     Example: newsmon run --config newsmon.toml
     """
     config = _load(config_path)
-    from flows.ingest_pass import check_before_pass
+    from engine import check_before_pass
     from newsmon.passlock import pass_lock
 
     check_before_pass(config)  # a bad rules_dir or an unwritable warehouse fails here, before Prefect starts
@@ -183,7 +183,7 @@ def run(config_path: Path | None, wait_s: float) -> None:
             pass
     from flows.ingest import run_ingest_once
 
-    summary = run_ingest_once(str(config.path), lock_wait_s=wait_s)
+    summary = run_ingest_once(config, lock_wait_s=wait_s)
     print_pass_summary(summary)
 
 
@@ -307,7 +307,7 @@ def demo(directory: Path) -> None:
 
     Works offline. Example: newsmon demo --dir /tmp/newsmon-demo
     """
-    from newsmon.demo import run_demo
+    from commands.demo import run_demo
 
     run_demo(directory, print_rows=print_rows, print_summary=print_pass_summary, print_trends=_print_trend_table)
 
@@ -429,46 +429,16 @@ def retag(config_path: Path | None, dry_run: bool) -> None:
     The new tags replace the old, all scores are kept; every tag row records its classifier version. Places are
     found again, and stories are rebuilt oldest article first. Example: newsmon retag --config newsmon.toml
     """
-    import warehouse as wh
-    from classifiers import load_classifier
-    from newsmon.passlock import pass_lock
-    from newsmon.records import Article, ClassifierInput, TaggedArticle
-    from places import article_places, load_gazetteer
-    from stories import StoryAssigner
-    from stories.storing import assign_pending_stories
+    from engine import retag as retag_archive
 
-    config = _load(config_path)
-    classifier = load_classifier(config.classifier)
-    gazetteer = load_gazetteer(config.places.extra_names)
-    changed = total = 0
-    with pass_lock(config.warehouse.path), wh.open_warehouse(config.warehouse.path) as warehouse:
-        current = wh.current_labels(warehouse)
-        for batch in wh.iter_articles_for_retag(warehouse):
-            tagged = []
-            places = {}
-            for article_id, title, text, lang in batch:
-                result = classifier.classify(ClassifierInput(article_id, title, text, lang))
-                total += 1
-                changed += set(result.labels) != current.get(article_id, set())
-                stub = Article(article_id, "", "", title, None, _EPOCH, _EPOCH, lang, "", 0, "")
-                tagged.append(TaggedArticle(stub, result))
-                places[article_id] = article_places(gazetteer, title, text)
-            if not dry_run:
-                wh.replace_tags(warehouse, tagged)
-                wh.replace_places(warehouse, places)
-        stories = 0
-        if not dry_run:
-            wh.clear_story_ids(warehouse)
-            assign_pending_stories(warehouse, gazetteer, StoryAssigner())
-            stories = wh.story_count(warehouse)
-            wh.publish_analyst_copy(warehouse, config.warehouse.analyst_path)
+    outcome = retag_archive(_load(config_path), dry_run=dry_run)
     verb = "would change" if dry_run else "changed"
-    click.echo(f"{total} articles re-scored with {classifier.version}; labels {verb} on {changed}")
-    if not dry_run:
-        click.echo(f"places found again; {total} articles in {stories} stories")
+    click.echo(f"{outcome.articles} articles re-scored with {outcome.classifier_version}; labels {verb} on "
+               f"{outcome.labels_changed}")  # fmt: skip
+    if outcome.stories is not None:
+        click.echo(f"places found again; {outcome.articles} articles in {outcome.stories} stories")
 
 
-_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 
 
 @cli.command(context_settings=CONTEXT)
@@ -483,7 +453,7 @@ def digest(config_path: Path | None, dry_run: bool, show_html: bool) -> None:
 
     Example: newsmon digest --dry-run --html > digest.html
     """
-    from notify import message_preview, send_digest
+    from engine import message_preview, send_digest
 
     if show_html and not dry_run:  # a usage error (exit 2), in one line: nothing was sent
         click.echo("Error: --html only changes what --dry-run prints; add --dry-run to preview the HTML.", err=True)
@@ -507,7 +477,7 @@ def alert(config_path: Path | None, dry_run: bool) -> None:
 
     Example: newsmon alert --dry-run
     """
-    from notify import message_preview, send_alerts
+    from engine import message_preview, send_alerts
 
     config = _load(config_path)
     outcome = send_alerts(config, now=dt.datetime.now(dt.UTC), dry_run=dry_run)

@@ -65,6 +65,7 @@ def run_demo(
     print_trends: Callable[[Any], None],
 ) -> None:
     import warehouse as wh
+    from engine import check_before_pass
     from flows.ingest import run_ingest_once
 
     directory.mkdir(parents=True, exist_ok=True)
@@ -73,7 +74,8 @@ def run_demo(
         config_path.write_text(DEMO_CONFIG.format(base=site.base_url), encoding="utf-8")
         click.echo(f"serving the sample site at {site.base_url}; config: {config_path}", err=True)
         config = load_config(config_path)
-        summary = run_ingest_once(str(config.path))
+        check_before_pass(config)
+        summary = run_ingest_once(config)
     print_summary(summary)
     with wh.open_warehouse(config.warehouse.analyst_path, read_only=True) as warehouse:
         click.echo("\nWhat landed (newest first):")
@@ -82,7 +84,7 @@ def run_demo(
         click.echo("\nArticles per tag and week (newsmon trends --weeks 12):")
         print_trends(wh.weekly_tag_counts(warehouse, 12).rows)
     # Previewed, not sent: the quickstart's first digest (preview, send, send again) is then the reader's to make.
-    from notify import send_digest
+    from engine import send_digest
 
     click.echo("\nFirst digest, previewed (newsmon digest --dry-run; nothing sent or recorded):")
     preview = send_digest(config, now=datetime.now(UTC), dry_run=True)

@@ -135,7 +135,7 @@ class ExtractionPool:
                 # warehouse/ where the user stands would shadow the installed packages. Safe-path mode keeps it out.
                 os.environ.setdefault("PYTHONSAFEPATH", "1")
                 context = multiprocessing.get_context("forkserver")
-                context.set_forkserver_preload(["extractors", "classifiers", "places", "flows.extraction"])
+                context.set_forkserver_preload(["extractors", "classifiers", "places", "engine.extraction"])
                 self._executor = ProcessPoolExecutor(
                     self.workers,
                     mp_context=context,
