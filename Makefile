@@ -29,6 +29,7 @@ bench: install
 	$(BIN)/python bench/ingest.py
 	$(BIN)/python bench/classify.py
 	$(BIN)/python bench/publish.py
+	$(BIN)/python bench/stories_places.py
 
 clean:
 	rm -rf $(VENV) newsmon-demo .pytest_cache

@@ -23,7 +23,7 @@ from lxml import etree
 from lxml import html as lxml_html
 from trafilatura.settings import Document
 
-from extractors.discover import parse_iso_datetime, parse_rfc822_date
+from extractors.dates import parse_iso_datetime, parse_rfc822_date
 from extractors.urls import UnsafeURL, article_id_for, canonical_url, host_of
 from newsmon import defaults
 from newsmon.records import Article, ExtractionFailure, FailureReason, FetchedPage

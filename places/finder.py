@@ -127,6 +127,8 @@ def find_mentions(gazetteer: Gazetteer, title: str, text: str) -> list[Mention]:
     mentions: list[Mention] = []
     dateline_end = _dateline_end(text)
     for number, (sentence, offset) in enumerate(_sentences(title, text)):
+        if _cannot_name_a_place(gazetteer, sentence):
+            continue
         words = tokens(sentence)
         found = _match(gazetteer, words)
         base = TITLE_WEIGHT if number == 0 else LEAD_WEIGHT if number <= LEAD_SENTENCES else BODY_WEIGHT
@@ -147,6 +149,18 @@ def find_mentions(gazetteer: Gazetteer, title: str, text: str) -> list[Mention]:
                     weight *= CAPITAL_FACTOR
             mentions.append(Mention(entry, surface, number, weight))
     return mentions
+
+
+_CAPITALISED_WORD = re.compile(r"[A-Z][A-Za-z']*")  # Latin names are written with a capital
+
+
+def _cannot_name_a_place(gazetteer: Gazetteer, sentence: str) -> bool:
+    """A quick test before the careful one: an ASCII sentence none of whose words starts a name is skipped (most
+    sentences of most articles), at the cost of one regex and one set operation instead of a Token per word."""
+    if not sentence.isascii():
+        return False
+    capitalised = _CAPITALISED_WORD.findall(sentence)
+    return gazetteer.first_words.isdisjoint(w.replace("'", "").lower() for w in capitalised)
 
 
 def _sentences(title: str, text: str) -> list[tuple[str, int]]:
@@ -174,8 +188,12 @@ def _match(gazetteer: Gazetteer, words: list[Token]) -> list[tuple[Entry, int, i
     """Longest names first, left to right; a Latin name must be written with a capital."""
     found = []
     i = 0
+    first_words = gazetteer.first_words
     while i < len(words):
         hit = None
+        if not any(form in first_words for form in words[i].forms):
+            i += 1
+            continue
         for length in range(min(MAX_NAME_WORDS, len(words) - i), 0, -1):
             rest = tuple(w.forms[0] for w in words[i + 1 : i + length])
             for form in words[i].forms:

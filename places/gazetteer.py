@@ -55,6 +55,11 @@ class Gazetteer:
     ambiguous: frozenset[tuple[str, ...]] = frozenset()
     governorates: dict[str, str] = field(default_factory=dict)  # ISO code -> English name
     governorate_names: dict[tuple[str, ...], str] = field(default_factory=dict)  # ISO 3166-2's own spellings only
+    first_words: frozenset[str] = frozenset()  # every name's first word: most words of a text start none
+
+    def __post_init__(self) -> None:
+        if not self.first_words:
+            object.__setattr__(self, "first_words", frozenset(key[0] for key in self.names))
 
     def lookup(self, name: str) -> Entry | None:
         return self.names.get(name_key(name))

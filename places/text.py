@@ -40,6 +40,8 @@ def fold_display(name: str) -> str:
 
 
 def fold_latin(word: str) -> str:
+    if word.isascii():  # most words: no accents to strip
+        return word.replace("'", "").replace("`", "").lower()
     decomposed = unicodedata.normalize("NFKD", word)
     plain = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
     return re.sub(r"['’‘ʿʾ`]", "", plain).lower()

@@ -8,14 +8,17 @@ of its first report; articles are taken oldest first, so the same input always g
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from stories.encoder import TitleEncoder
 from stories.signals import Signals
 
 WINDOW = timedelta(days=4)  # reports of one event come within a few days of each other
+SWEEP_EVERY = timedelta(hours=1)  # how far time moves before closed stories are dropped again
+MAX_CANDIDATES = 30  # open reports judged per new article: those sharing most keys with it
 LINK = 3.0  # cheap evidence at or above this links a pair without the encoder
 UNDECIDED = 0.5  # below this the pair is apart; in between the encoder decides
 ENCODER_LINK = 0.55  # title cosine that links an undecided pair of middling cheap score
@@ -38,45 +41,73 @@ class Judgement:
 
 @dataclass
 class StoryAssigner:
-    """Holds the open stories of a window of time; `assign` places each new article in one of them."""
+    """Holds the open stories of a window of time; `assign` places each new article in one of them.
+
+    Reports are found through an index of their keys (governorates, sites, figures, title words per language):
+    a new article is judged only against the MAX_CANDIDATES open reports sharing most keys with it, so a busy
+    day of unrelated articles costs a few index look-ups each, not a comparison with every one of them.
+    """
 
     encoder: TitleEncoder = field(default_factory=TitleEncoder)
-    members: dict[str, list[Signals]] = field(default_factory=dict)  # story_id -> its reports, oldest first
-    known: set[str] = field(default_factory=set)  # article ids in `members`
+    reports: dict[str, tuple[str, Signals]] = field(default_factory=dict)  # article_id -> (story_id, signals)
+    index: dict[str, set[str]] = field(default_factory=dict)  # key -> article ids
+    newest: dict[str, datetime] = field(default_factory=dict)  # story_id -> its newest report's time
     pairs_judged: int = 0
     pairs_encoded: int = 0
+    _swept_at: datetime | None = None
 
     def remember(self, story_id: str, signals: Signals) -> None:
         """An article already in a story (from the warehouse), so new reports can join that story."""
-        if signals.article_id not in self.known:
-            self.known.add(signals.article_id)
-            self.members.setdefault(story_id, []).append(signals)
+        if signals.article_id not in self.reports:
+            self._add(story_id, signals)
 
     def assign(self, articles: Iterable[Signals]) -> dict[str, str]:
         """article_id → story_id for each article, taken oldest first (then by id)."""
         assigned: dict[str, str] = {}
         for article in sorted(articles, key=lambda a: (a.published_at, a.article_id)):
-            self._forget_before(article)
+            self._forget_before(article.published_at)
             story_id = self._best_story(article) or article.article_id
-            self.members.setdefault(story_id, []).append(article)
-            self.known.add(article.article_id)
+            self._add(story_id, article)
             assigned[article.article_id] = story_id
         return assigned
 
-    def _forget_before(self, article: Signals) -> None:
-        """Close stories whose last report is more than WINDOW older: the work per article stays bounded however
+    def _add(self, story_id: str, signals: Signals) -> None:
+        self.reports[signals.article_id] = (story_id, signals)
+        for key in keys(signals):
+            self.index.setdefault(key, set()).add(signals.article_id)
+        if story_id not in self.newest or self.newest[story_id] < signals.published_at:
+            self.newest[story_id] = signals.published_at
+
+    def _forget_before(self, moment: datetime) -> None:
+        """Close stories whose newest report is more than WINDOW older: the work per article stays bounded however
         long the history. (An older article stored later finds them again: the caller reloads its window.)"""
-        horizon = article.published_at - WINDOW
-        for story_id in [s for s, reports in self.members.items() if max(r.published_at for r in reports) < horizon]:
-            self.known.difference_update(r.article_id for r in self.members.pop(story_id))
+        if self._swept_at is not None and moment - self._swept_at < SWEEP_EVERY:
+            return
+        self._swept_at = moment
+        closed = {story for story, newest in self.newest.items() if newest < moment - WINDOW}
+        if not closed:
+            return
+        for article_id in [a for a, (story, _) in self.reports.items() if story in closed]:
+            _, signals = self.reports.pop(article_id)
+            for key in keys(signals):
+                self.index[key].discard(article_id)
+        for story in closed:
+            del self.newest[story]
+
+    def candidates(self, article: Signals) -> list[tuple[str, Signals]]:
+        """The open reports sharing most keys with the article, at most MAX_CANDIDATES, in a fixed order."""
+        shared: Counter[str] = Counter()
+        for key in keys(article):
+            shared.update(self.index.get(key, ()))
+        ranked = sorted(shared.items(), key=lambda kv: (-kv[1], kv[0]))[:MAX_CANDIDATES]
+        return [self.reports[article_id] for article_id, _ in ranked]
 
     def _best_story(self, article: Signals) -> str | None:
         best: tuple[float, str] | None = None
-        for story_id, reports in self.members.items():
-            near = [r for r in reports if abs(r.published_at - article.published_at) <= WINDOW]
-            if not near:
+        for story_id, report in self.candidates(article):
+            if abs(report.published_at - article.published_at) > WINDOW:
                 continue
-            score = max(self.judge(article, r).score for r in near)
+            score = self.judge(article, report).score
             if score >= LINK and (best is None or (score, story_id) > best):
                 best = (score, story_id)
         return best[1] if best else None
@@ -89,8 +120,8 @@ class StoryAssigner:
         if one.places and other.places and not one.places & other.places:
             return Judgement(0.0, False)  # Ninewa and Anbar: not one event
         score = cheap_score(one, other)
-        if score >= LINK or score < UNDECIDED:
-            return Judgement(score, False)
+        if score >= LINK or score < UNDECIDED or one.lang == other.lang:
+            return Judgement(score, False)  # in one language, shared wording has already had its say
         self.pairs_encoded += 1
         cosine = self.encoder.similarity(one.title, other.title)
         return Judgement(LINK + (cosine - ENCODER_LINK) * ENCODER_WEIGHT + (score - UNDECIDED) * CHEAP_WEIGHT, True)
@@ -109,3 +140,11 @@ def cheap_score(one: Signals, other: Signals) -> float:
     if one.places and other.places:
         score += 0.5  # the same governorate
     return score
+
+
+def keys(signals: Signals) -> set[str]:
+    """What two reports of one event are likely to share; title words only within one language."""
+    found = {f"p:{p}" for p in signals.places} | {f"s:{s}" for s in signals.sites}
+    found |= {f"n:{n}" for n in signals.numbers}
+    found |= {f"w:{signals.lang}:{w}" for w in signals.title_words}
+    return found

@@ -48,6 +48,7 @@ class Signals:
     sites: frozenset[str]  # gazetteer entries finer than a governorate: camps, towns, districts
     numbers: frozenset[int]  # figures in the title and lead, years left out
     words: frozenset[str]  # content words of the title and lead, folded
+    title_words: frozenset[str] = frozenset()  # those of the title alone: the index's keys
 
 
 def read_signals(
@@ -77,6 +78,7 @@ def read_signals(
         sites=frozenset(sites),
         numbers=frozenset(_numbers(head)),
         words=frozenset(_words(head)),
+        title_words=frozenset(_words(title)),
     )
 
 

@@ -1,7 +1,8 @@
 """Stories for stored articles: those without one are read oldest first and each joins or starts a story.
 
-Used by the pass after every stored batch and by `newsmon retag`. Articles a crash left without a story, or that
-were stored before stories existed, are picked up by the next run, since the work list is "no story yet".
+Used by the pass once its sources are done (before it exits) and by `newsmon retag`. Articles a crash left
+without a story, or stored before stories existed, are picked up by the next run: the work list is "no story
+yet".
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@ beyond loopback: `{atom}`, `{rdf}`, `{rss1}`, `{dc}`, `{sitemap}`, `{news}` and 
 
 from __future__ import annotations
 
-from extractors.discover import FORMAT_NAMESPACES
+from extractors.feeds import FORMAT_NAMESPACES
 
 
 def with_namespaces(document: str | bytes) -> bytes:

@@ -229,6 +229,8 @@ def test_retag_rescores_stored_articles_and_keeps_every_version(ingested: Path) 
     assert query(ingested, "SELECT count(*) AS n FROM article_tags")[0]["n"] == before, "same rules, same labels"
     all_versions = query(ingested, "SELECT count(DISTINCT classifier_version) AS n FROM tag_scores")
     assert all_versions[0]["n"] == 2, "scores of the previous version are kept for comparison"
+    assert query(ingested, "SELECT count(*) AS n FROM articles WHERE story_id IS NULL")[0]["n"] == 0
+    assert "places found again" in result.stdout, "places and stories are rebuilt with the tags"
 
 
 def test_unresolvable_link_and_redirect_with_tracking_cost_nothing_else(news_site: SampleSite, tmp_path: Path) -> None:

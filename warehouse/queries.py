@@ -11,6 +11,7 @@ from typing import Any
 import duckdb
 
 from newsmon.errors import NewsmonError
+from newsmon.records import TAGS
 from newsmon.retry import retried_next_pass
 from warehouse.connect import VARCHAR_LIST, Warehouse, as_json_list
 
@@ -46,13 +47,13 @@ def weekly_tag_counts(warehouse: Warehouse, weeks: int, now: datetime | None = N
             FROM range(
                 date_trunc('week', CAST($1 AS DATE)), CAST($2 AS TIMESTAMP) + INTERVAL 1 DAY, INTERVAL 7 DAY
             ) r(w)
-        ), tags AS (SELECT unnest(['isis', 'returns', 'reconciliation']) AS tag)
+        ), tags AS (SELECT unnest(from_json($3, '["VARCHAR"]')) AS tag)
         SELECT weeks.week, tags.tag, coalesce(sum(tw.articles), 0)::INTEGER AS articles
         FROM weeks CROSS JOIN tags
         LEFT JOIN tag_weekly tw ON tw.week = weeks.week AND tw.tag = tags.tag
         GROUP BY ALL ORDER BY weeks.week, tags.tag
         """,
-        [start, moment],
+        [start, moment, as_json_list(TAGS)],
     )
 
 

@@ -81,7 +81,7 @@ def test_classify_output_carries_places() -> None:
     assert json.loads(result.stdout)["places"] == ["IQ-NI"]
 
 
-@pytest.mark.parametrize("name", ["dev", "test"])
+@pytest.mark.parametrize("name", ["dev", "test", "holdout2"])
 def test_places_reach_the_target_on_the_labelled_events(name: str) -> None:
     from stories.report import evaluate_events, read_events
 
