@@ -20,13 +20,12 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 
-from classifiers import load_classifier
+from classifiers import SupportsClassify, load_classifier
 from extractors import extract_article, time_limit
 from extractors.text import ExtractionTimeout
 from newsmon.config import ClassifierConfig, ExtractConfig, PlacesConfig
 from newsmon.records import (
     Article,
-    Classification,
     ClassifierInput,
     ExtractionFailure,
     FailureReason,
@@ -35,8 +34,20 @@ from newsmon.records import (
 )
 from places import Gazetteer, article_places, load_gazetteer
 
-_worker_classifier = None
-_worker_gazetteer: Gazetteer | None = None
+
+@dataclass(frozen=True, slots=True)
+class WorkerTools:
+    """What a worker classifies and places with, loaded once from the pass's config."""
+
+    classifier: SupportsClassify
+    gazetteer: Gazetteer
+
+    @classmethod
+    def load(cls, classifier_config: ClassifierConfig, places_config: PlacesConfig) -> WorkerTools:
+        return cls(load_classifier(classifier_config), load_gazetteer(places_config.extra_names))
+
+
+_worker_tools: WorkerTools | None = None  # set by the pool's initializer, from the pass's config
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,11 +61,10 @@ class WorkerResult:
 
 
 def _init_worker(classifier_config: ClassifierConfig, pass_pid: int, places_config: PlacesConfig) -> None:
-    global _worker_classifier, _worker_gazetteer
+    global _worker_tools
     # Watch first: a pass killed while this worker loads its rules and gazetteer must still take it down.
     threading.Thread(target=_exit_with_the_pass, args=(pass_pid,), name="watch-pass", daemon=True).start()
-    _worker_classifier = load_classifier(classifier_config)
-    _worker_gazetteer = load_gazetteer(places_config.extra_names)
+    _worker_tools = WorkerTools.load(classifier_config, places_config)
 
 
 def _exit_with_the_pass(pass_pid: int) -> None:
@@ -74,25 +84,19 @@ def _exit_with_the_pass(pass_pid: int) -> None:
             os._exit(1)
 
 
-def classify_article(article: Article, classifier_config: ClassifierConfig | None = None) -> Classification:
-    """Classify with the worker's classifier, loaded once (by the initializer in a pool, on first use elsewhere)."""
-    global _worker_classifier
-    if _worker_classifier is None:
-        _worker_classifier = load_classifier(classifier_config)
-    return _worker_classifier.classify(ClassifierInput(article.article_id, article.title, article.text, article.lang))
+def tag_article(article: Article, tools: WorkerTools) -> TaggedArticle:
+    """Classify and place one extracted article."""
+    classification = tools.classifier.classify(
+        ClassifierInput(article.article_id, article.title, article.text, article.lang)
+    )
+    return TaggedArticle(article, classification, article_places(tools.gazetteer, article.title, article.text))
 
 
-def locate_article(article: Article, places_config: PlacesConfig | None = None) -> TaggedArticle:
-    """Classify and place one article with the worker's classifier and gazetteer."""
-    global _worker_gazetteer
-    if _worker_gazetteer is None:
-        _worker_gazetteer = load_gazetteer((places_config or PlacesConfig()).extra_names)
-    places = article_places(_worker_gazetteer, article.title, article.text)
-    return TaggedArticle(article, classify_article(article), places)
-
-
-def extract_and_classify(page: FetchedPage, lang_hint: str | None, settings: ExtractConfig) -> WorkerResult:
-    """Runs in a worker: extract one page under its time limit, then classify it and find its places."""
+def extract_and_classify(
+    page: FetchedPage, lang_hint: str | None, settings: ExtractConfig, tools: WorkerTools | None = None
+) -> WorkerResult:
+    """Runs in a worker: extract one page under its time limit, then classify it and find its places, with
+    `tools`, or in a pool the tools its initializer loaded from the pass's config."""
     started, cpu_started = time.perf_counter(), time.process_time()
     try:
         with time_limit(settings.extract_timeout_s):
@@ -104,7 +108,9 @@ def extract_and_classify(page: FetchedPage, lang_hint: str | None, settings: Ext
     if isinstance(outcome, ExtractionFailure):
         failure = ExtractionFailure(sent_back, outcome.reason, outcome.detail)
         return WorkerResult(sent_back, None, failure, extracted - started, 0.0, time.process_time() - cpu_started)
-    tagged = locate_article(outcome)
+    tools = tools or _worker_tools
+    assert tools is not None, "a worker's tools come from the pool initializer, or are passed in"
+    tagged = tag_article(outcome, tools)
     classified = time.perf_counter()
     return WorkerResult(
         sent_back, tagged, None, extracted - started, classified - extracted, time.process_time() - cpu_started
