@@ -77,6 +77,8 @@ ORG_WORDS_BEFORE = frozenset(
 ORIGIN_WORDS = frozenset({"from", "left", "leaving", "fled", "من", "مغادره", "غادرت", "غادروا", "قادمين", "قادمه"})
 PLACE_WORDS = frozenset({"camp", "district", "town", "city", "in", "at", "near", "مخيم", "قضاء", "قضا", "ناحيه",
                          "مدينه", "بلده", "منطقه", "محافظه", "في", "من", "الي", "قرب", "ريف"})  # fmt: skip
+SETTLEMENT_WORDS = frozenset({"مدينه", "بلده", "قريه", "ناحيه", "قضاء", "قضا", "مخيم", "منطقه", "ريف", "حي", "town",
+                              "village", "city", "district"})  # fmt: skip
 _SENTENCE_END = re.compile(r"[.!?؟؛\n]+\s+|\n")
 _DATELINE = re.compile(r"^\s*([^\n.]{2,60}?)\s+[—–-]{1,2}\s")
 
@@ -203,6 +205,11 @@ def _match(gazetteer: Gazetteer, words: list[Token]) -> list[tuple[Entry, int, i
                     continue
                 if key in gazetteer.ambiguous and not _before(words, i, PLACE_WORDS, 1):
                     continue
+                if entry.id.startswith("geonames:") and (
+                    form != words[i].forms[0]
+                    or (key in gazetteer.town_words and not _before(words, i, SETTLEMENT_WORDS, 1))
+                ):
+                    continue  # a GeoNames town needs its plain spelling, and a one-word Arabic one a settlement word
                 hit = (entry, i, i + length - 1)
                 break
             if hit:

@@ -56,6 +56,9 @@ class Gazetteer:
     governorates: dict[str, str] = field(default_factory=dict)  # ISO code -> English name
     governorate_names: dict[tuple[str, ...], str] = field(default_factory=dict)  # ISO 3166-2's own spellings only
     first_words: frozenset[str] = frozenset()  # every name's first word: most words of a text start none
+    # GeoNames' one-word Arabic town names are often everyday words too (زيارة "visit", سلمية "peaceful",
+    # الرياض "Riyadh" is also a Kirkuk village): they count only right after a word that names a settlement.
+    town_words: frozenset[tuple[str, ...]] = frozenset()
 
     def __post_init__(self) -> None:
         if not self.first_words:
@@ -76,6 +79,7 @@ def load_gazetteer(extra_names: Path | None = None) -> Gazetteer:
         places = {e.place for e in entries}
         if len(places) == 1 and _usable_town_key(key):  # a spelling two governorates share says nothing
             names[key] = min(entries, key=lambda e: e.id)
+    town_words = frozenset(k for k, e in names.items() if len(k) == 1 and not k[0].isascii())
     names.update(gov_names)
     data = resources.files("places") / "data" / "sites.toml"
     ambiguous: set[tuple[str, ...]] = set()
@@ -85,18 +89,24 @@ def load_gazetteer(extra_names: Path | None = None) -> Gazetteer:
             curated.append((str(extra_names), extra_names.read_text(encoding="utf-8")))
         except OSError as exc:
             raise ConfigError(f"{extra_names}: cannot read the extra place names: {exc.strerror or exc}") from exc
+    never: set[tuple[str, ...]] = set()
     for where, text in curated:
-        for entry, spellings, unsure in _sites(where, text, set(governorates)):
+        sites, not_places = _sites(where, text, set(governorates))
+        for entry, spellings, unsure in sites:
             for spelling in spellings:
                 key = name_key(spelling)
                 if key:
                     names[key] = entry
             ambiguous.update(name_key(s) for s in unsure)
+        never.update(name_key(s) for s in not_places)
+    for key in never:
+        names.pop(key, None)
     return Gazetteer(
         names=names,
         ambiguous=frozenset(ambiguous),
         governorates=governorates,
         governorate_names={key: entry.place for key, entry in gov_names.items()},
+        town_words=frozenset(k for k in town_words if names.get(k, Entry("", "", "", "")).id.startswith("geonames:")),
     )
 
 
@@ -158,16 +168,23 @@ def _usable_town_key(key: tuple[str, ...]) -> bool:
     return not all(word in COMMON_WORDS for word in key)
 
 
-def _sites(where: str, text: str, codes: set[str]) -> list[tuple[Entry, list[str], list[str]]]:
+def _sites(where: str, text: str, codes: set[str]) -> tuple[list[tuple[Entry, list[str], list[str]]], list[str]]:
+    """The [[place]] entries of a file, and its `not_places` spellings."""
     try:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{where}: not valid TOML: {exc}") from exc
+    unknown = set(raw) - {"place", "not_places"}
+    if unknown:
+        raise ConfigError(f"{where}: unknown key(s) {', '.join(sorted(unknown))}; expected [[place]] and not_places.")
+    not_places = raw.get("not_places", [])
+    if not isinstance(not_places, list) or not all(isinstance(s, str) for s in not_places):
+        raise ConfigError(f"{where}: not_places must be a list of spellings.")
     found = []
     for number, item in enumerate(raw.get("place", []), start=1):
         entry, spellings, unsure = _site(where, number, item, codes)
         found.append((entry, spellings, unsure))
-    return found
+    return found, not_places
 
 
 def _site(where: str, number: int, item: Any, codes: set[str]) -> tuple[Entry, list[str], list[str]]:

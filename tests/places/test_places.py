@@ -89,3 +89,19 @@ def test_places_reach_the_target_on_the_labelled_events(name: str) -> None:
     report = evaluate_events(GAZETTEER, read_events(path))
     assert report.places.f1 >= 0.85
     assert report.places.f1 > report.places_baseline.f1
+
+
+def test_everyday_words_and_foreign_names_that_a_village_shares_are_not_places() -> None:
+    assert (
+        places_of("زيارة رسمية", "وصل الوزير إلى بيروت في زيارة رسمية تستمر يومين، ووصف المحادثات بأنها سلمية.") == []
+    )
+    assert (
+        places_of("King Salman receives envoy in Riyadh", "King Salman received the envoy in Riyadh on Monday.") == []
+    )
+    assert places_of("لبنان يستقبل وفدا", "وصل وفد إلى لبنان بعد زيارة إلى الرياض.") == []
+
+
+def test_an_analyst_file_can_rule_a_spelling_out(tmp_path: Path) -> None:
+    extra = tmp_path / "more.toml"
+    extra.write_text('not_places = ["Sinjar"]\n', encoding="utf-8")
+    assert [f.place for f in find_places(load_gazetteer(extra), "Sinjar", "Sinjar, Sinjar.")] == []
