@@ -207,28 +207,32 @@ def serve(config_path: Path | None) -> None:
               help="Write the deployments to this prefect.yaml instead of registering them.")  # fmt: skip
 @click.option("--worker-config", "worker_config",
               help="The config file's path as the workers see it. Default: this config's absolute path.")  # fmt: skip
-def deploy(config_path: Path | None, write_path: Path | None, worker_config: str | None) -> None:
+@click.option("--pool", "pool", default="newsmon", show_default=True,
+              help="The process work pool whose workers run the deployments (created if missing).")  # fmt: skip
+def deploy(config_path: Path | None, write_path: Path | None, worker_config: str | None, pool: str) -> None:
     """Register the ingest, digest and alert deployments on the Prefect server at $PREFECT_API_URL.
 
     The same deployments `newsmon serve` serves: crons from [schedule]; alerts on each alert event, one run at a
-    time, plus an interval run. They go to the process work pool "newsmon" (created if missing); a worker runs
-    them: `prefect worker start --pool newsmon`. Registering again replaces them.
+    time, plus an interval run. They go to the process work pool --pool (created if missing); every worker of the
+    pool runs them, on any machine: `prefect worker start --pool newsmon`. Registering again replaces them.
 
     Example: newsmon deploy --config deploy/config/newsmon.toml --worker-config /app/config/newsmon.toml
     --write deploy/prefect.yaml
     """
     config = _load(config_path)
-    from flows.deploy import DEFAULT_POOL, prefect_yaml, register_deployments
+    from flows.deploy import prefect_yaml, register_deployments
 
     if write_path is not None:
         try:
-            write_path.write_text(prefect_yaml(config, config_path=worker_config), encoding="utf-8")
+            write_path.write_text(prefect_yaml(config, pool=pool, config_path=worker_config), encoding="utf-8")
         except OSError as exc:
             raise NewsmonError(f"{write_path}: cannot write: {exc.strerror or exc}") from exc
         click.echo(f"wrote {write_path}: register with `prefect deploy --all --prefect-file {write_path}`")
         return
-    for name in register_deployments(config, pool=DEFAULT_POOL, config_path=worker_config):
-        click.echo(f"registered {name} in work pool {DEFAULT_POOL!r}")
+    if not pool.strip():
+        raise NewsmonError("--pool: name a work pool, such as newsmon")
+    for name in register_deployments(config, pool=pool, config_path=worker_config):
+        click.echo(f"registered {name} in work pool {pool!r}")
 
 
 @cli.command(context_settings=CONTEXT)

@@ -91,6 +91,18 @@ def test_deploy_registers_what_serve_serves_with_the_configs_schedule(tmp_path: 
 
 
 @pytest.mark.usefixtures("prefect_harness")
+def test_deploy_to_a_named_pool_creates_it_and_puts_every_deployment_there(tmp_path: Path) -> None:
+    config = write_config(tmp_path, [], extra=SCHEDULE)
+    result = run_newsmon("deploy", "--config", config, "--pool", "team-pool")
+    assert result.exit_code == 0, result.output
+    assert result.stdout.count("in work pool 'team-pool'") == 3
+    assert {facts["work_pool"] for facts in _registered().values()} == {"team-pool"}
+    with get_client(sync_client=True) as client:
+        assert client.read_work_pool("team-pool").type == "process"
+    run_newsmon("deploy", "--config", config)  # back to the default pool, as the other tests expect
+
+
+@pytest.mark.usefixtures("prefect_harness")
 def test_deploying_again_after_a_schedule_change_replaces_the_schedule(tmp_path: Path) -> None:
     config = write_config(tmp_path, [], extra=SCHEDULE)
     assert run_newsmon("deploy", "--config", config).exit_code == 0
