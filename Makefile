@@ -28,7 +28,9 @@ lint: install
 bench: install
 	$(BIN)/python bench/ingest.py
 	$(BIN)/python bench/classify.py
-	$(BIN)/python bench/publish.py
+	$(BIN)/python bench/idle_pass.py
+	$(BIN)/python bench/import_speed.py
+	$(BIN)/python bench/catalogs.py
 	$(BIN)/python bench/stories_places.py
 
 clean:

@@ -31,6 +31,7 @@ WORDS = (
     "northern western southern district ministry spokesman announced plans project contract company workers "
     "salaries power grid rain summer winter festival museum heritage security forces displaced camp talks"
 ).split()
+TARGET_RATIO = 1.7  # the engine issue's bar: a full pass against single-process trafilatura, in the same run
 FEED_TEMPLATE = '<?xml version="1.0"?><rss version="2.0"><channel><title>{name}</title>{items}</channel></rss>'
 
 
@@ -199,7 +200,7 @@ def main() -> None:
         print(f"baseline  trafilatura alone, 1 process       {baseline:7.1f} docs/s   ({args.baseline_sample} pages)")
         print(
             f"newsmon   full pass, {workers} extraction workers    {rate:7.1f} docs/s   {ratio:.2f}x baseline "
-            f"(target >= 1.50x: {'met' if ratio >= 1.5 else 'NOT met'})  "
+            f"(target >= {TARGET_RATIO:.2f}x: {'met' if ratio >= TARGET_RATIO else 'NOT met'})  "
             f"[{summary.articles_new} stored in {full_s:.1f} s]"
         )
         pass_rate = summary.articles_new / inner_s

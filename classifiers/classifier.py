@@ -87,7 +87,8 @@ class Classifier:
             by_tag[m.tag].append(m)
         scores: dict[str, float] = {}
         evidence: dict[str, tuple[str, ...]] = {}
-        live = {tag: _live(rules.tags[tag], by_tag[tag], matched.units) for tag in TAGS}
+        repeats = _repeated_units(matched.units)
+        live = {tag: _live(rules.tags[tag], by_tag[tag], matched.units, repeats) for tag in TAGS}
         ruled = {tag: _score_tag(rules.tags[tag], live[tag], matched.units) for tag in TAGS}
         # Where the rules are unsure: a tag below its threshold, in the passages where its rules matched
         # something of the topic (a support word, one half of a pair, an ambiguous term) without deciding.
@@ -150,11 +151,13 @@ def _score_tag(rules: TagRules, live: list[Match], units: tuple[Unit, ...], lear
     return _logistic(logit), hits + support
 
 
-def _live(rules: TagRules, matches: list[Match], units: tuple[Unit, ...]) -> list[Match]:
-    """The matches that count: not negative, not inside a negative phrase or a foreign acronym, not repeated."""
+def _live(rules: TagRules, matches: list[Match], units: tuple[Unit, ...], repeats: set[int]) -> list[Match]:
+    """The matches that count: not negative, not inside a negative phrase or a foreign acronym, not in a unit of
+    `repeats` (see `_repeated_units`)."""
     masked = {(m.unit, i) for m in matches if m.kind == NEGATIVE for i in range(m.start, m.end)}
     masked |= _guarded_acronym_positions(rules, matches, units)
-    repeats = _repeated_units(units)
+    if not masked and not repeats:
+        return [m for m in matches if m.kind != NEGATIVE]
     return [m for m in matches if m.kind != NEGATIVE and m.unit not in repeats
             and not any((m.unit, i) in masked for i in range(m.start, m.end))]
 

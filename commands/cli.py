@@ -1,4 +1,4 @@
-"""The newsmon command line: run passes, serve schedules, query trends and the analyst copy, classify, send digests.
+"""The newsmon command line: run passes, serve schedules, query trends and the warehouse, classify, send digests.
 
 Exit codes: 0 done (a pass with failed sources is done; they are in the summary); 1 newsmon refused (bad config,
 warehouse not writable, another pass running); 2 usage error.
@@ -237,14 +237,14 @@ def deploy(config_path: Path | None, write_path: Path | None, worker_config: str
               help="How many weeks back, this one included.")  # fmt: skip
 @output_options
 def trends(config_path: Path | None, weeks: int, as_json: bool, as_csv: bool, full: bool) -> None:
-    """Weekly article counts per tag, from the analyst copy.
+    """Weekly article counts per tag, from the latest snapshot of the warehouse.
 
     Example: newsmon trends --weeks 4 --json
     """
     import warehouse as wh
 
     config = _load(config_path)
-    with wh.open_warehouse(config.warehouse.analyst_path, read_only=True, role="analyst copy") as warehouse:
+    with wh.open_warehouse(config.warehouse, read_only=True) as warehouse:
         rows = wh.weekly_tag_counts(warehouse, weeks)
     if as_json or as_csv:
         print_rows(rows.columns, rows.rows, as_json=as_json, as_csv=as_csv)
@@ -266,11 +266,11 @@ def _print_trend_table(rows: Sequence[Sequence[Any]]) -> None:
 @click.argument("query")
 @output_options
 def sql(config_path: Path | None, query: str, as_json: bool, as_csv: bool, full: bool) -> None:
-    """Run read-only SQL against the analyst copy of the warehouse (`-` reads the SQL from stdin).
+    """Run read-only SQL against the latest snapshot of the warehouse (`-` reads the SQL from stdin).
 
     Nothing can be written, attached, installed or changed, and no file outside the warehouse can be read: export
-    results with --csv or --json, or open the analyst copy with `duckdb -readonly`. Table cells longer than 80
-    characters end in `…`; --full, --csv and --json show them whole.
+    results with --csv or --json, or open the warehouse in the duckdb CLI with what `newsmon attach` prints.
+    Table cells longer than 80 characters end in `…`; --full, --csv and --json show them whole.
 
     Example: newsmon sql --csv "SELECT tag, count(*) FROM article_tags GROUP BY tag" > tags.csv
     """
@@ -278,9 +278,22 @@ def sql(config_path: Path | None, query: str, as_json: bool, as_csv: bool, full:
 
     config = _load(config_path)
     text = sys.stdin.read() if query == "-" else query
-    with wh.open_for_analysts(config.warehouse.analyst_path) as warehouse:
+    with wh.open_for_analysts(config.warehouse) as warehouse:
         rows = wh.run_sql(warehouse, text)
     print_rows(rows.columns, rows.rows, as_json=as_json, max_width=80, as_csv=as_csv, full=full)
+
+
+@cli.command(context_settings=CONTEXT)
+@config_option
+def attach(config_path: Path | None) -> None:
+    """Print the SQL that opens the warehouse read-only in any DuckDB client of the same version.
+
+    Secrets are not printed: the client reads the catalog password (PGPASSWORD) and the S3 keys from its own
+    environment. Example: newsmon attach --config newsmon.toml > attach.sql && duckdb -init attach.sql
+    """
+    import warehouse as wh
+
+    click.echo(wh.attach_script(_load(config_path).warehouse), nl=False)
 
 
 @cli.command(context_settings=CONTEXT)
@@ -294,7 +307,7 @@ def sources(config_path: Path | None, as_json: bool, as_csv: bool, full: bool) -
     import warehouse as wh
 
     config = _load(config_path)
-    with wh.open_warehouse(config.warehouse.analyst_path, read_only=True, role="analyst copy") as warehouse:
+    with wh.open_warehouse(config.warehouse, read_only=True) as warehouse:
         rows = wh.source_health(warehouse)
     print_rows(rows.columns, rows.rows, as_json=as_json, as_csv=as_csv, full=full, whole=["last_error", "found"])
 
@@ -439,6 +452,60 @@ def retag(config_path: Path | None, dry_run: bool) -> None:
         click.echo(f"places found again; {outcome.articles} articles in {outcome.stories} stories")
 
 
+
+
+@cli.command(name="import", context_settings=CONTEXT)
+@config_option
+@click.option("--input", "input_file", required=True, type=click.File("rb"),
+              help="JSON Lines: url, title, text, published_at, source, lang; author optional. -: stdin.")  # fmt: skip
+def import_command(config_path: Path | None, input_file: Any) -> None:
+    """Store an archive of articles as if each had been fetched: same canonical URL, classifier and dedup.
+
+    Progress goes to stderr about once a second. Bad lines are reported with their line number and skipped; the
+    exit code is then 1. Importing the same file again adds nothing. A published_at without an offset is UTC.
+
+    Example: newsmon import --config newsmon.toml --input archive-2025.jsonl
+    """
+    from engine.backfill import import_archive
+
+    config = _load(config_path)
+
+    def bad_line(number: int, reason: str) -> None:
+        click.echo(f"line {number}: {reason}", err=True)
+
+    def report(progress: Any) -> None:
+        click.echo(f"imported {progress.describe()}", err=True)
+
+    progress = import_archive(config, input_file, bad_line=bad_line, report=report)
+    click.echo(f"{progress.new} new articles stored, {progress.already_stored} already stored, "
+               f"{progress.bad} bad lines")  # fmt: skip
+    if progress.bad:
+        sys.exit(1)
+
+
+@cli.command(context_settings=CONTEXT)
+@config_option
+def migrate(config_path: Path | None) -> None:
+    """Bring the warehouse's schema up to date, and move a single-file warehouse of earlier versions into the lake.
+
+    Every row is copied in one transaction and counted; the old file ([warehouse] path) is left in place for you
+    to delete once the counts look right. Passes do the same on first use. Example: newsmon migrate
+    """
+    import warehouse as wh
+    from newsmon.passlock import pass_lock
+
+    config = _load(config_path)
+    with pass_lock(config.warehouse.path), wh.open_warehouse(config.warehouse, migrate=False) as warehouse:
+        applied, moved = wh.bring_up_to_date(warehouse, required=True)
+        versions = wh.schema_version(warehouse)
+    click.echo(f"schema at migration {versions}" + (f" (applied now: {', '.join(applied)})" if applied else ""))
+    if moved is None:
+        click.echo(f"no single-file warehouse at {config.warehouse.path}: nothing to move")
+        return
+    when = "moved now" if moved.moved_now else "moved earlier"
+    print_rows(["table", "rows"], sorted(moved.rows.items()))
+    click.echo(f"{moved.source}: {sum(moved.rows.values())} rows {when} into {config.warehouse.label}, counts "
+               "checked; the old file is no longer read and can be deleted")  # fmt: skip
 
 
 @cli.command(context_settings=CONTEXT)

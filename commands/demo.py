@@ -77,7 +77,7 @@ def run_demo(
         check_before_pass(config)
         summary = run_ingest_once(config)
     print_summary(summary)
-    with wh.open_warehouse(config.warehouse.analyst_path, read_only=True) as warehouse:
+    with wh.open_warehouse(config.warehouse, read_only=True) as warehouse:
         click.echo("\nWhat landed (newest first):")
         rows = wh.recent_articles(warehouse, summary.run_id, limit=20)
         print_rows(rows.columns, rows.rows, max_width=70)

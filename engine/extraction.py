@@ -92,6 +92,12 @@ def tag_article(article: Article, tools: WorkerTools) -> TaggedArticle:
     return TaggedArticle(article, classification, article_places(tools.gazetteer, article.title, article.text))
 
 
+def tag_articles(articles: list[Article]) -> list[TaggedArticle]:
+    """Runs in a worker: classify and place a chunk of articles that need no extraction (`newsmon import`)."""
+    assert _worker_tools is not None, "runs in a pool whose initializer loaded the tools"
+    return [tag_article(article, _worker_tools) for article in articles]
+
+
 def extract_and_classify(
     page: FetchedPage, lang_hint: str | None, settings: ExtractConfig, tools: WorkerTools | None = None
 ) -> WorkerResult:
@@ -184,6 +190,10 @@ class ExtractionPool:
                 reason, detail = FailureReason.WORKER_CRASHED, "worker died (out of memory or a native crash)"
         sent_back = dataclasses.replace(page, html="")
         return WorkerResult(sent_back, None, ExtractionFailure(sent_back, reason, detail), 0.0, 0.0)
+
+    def locate(self, articles: list[Article]) -> Future[list[TaggedArticle]]:
+        """Classify and place a chunk of already extracted articles in the pool (`newsmon import`)."""
+        return self._pool().submit(tag_articles, articles)
 
     def start_problem(self) -> str | None:
         """Why a worker cannot start here, or None if it can: the worker's own import, replayed in a process started

@@ -95,7 +95,7 @@ class IngestPass:
     def open(cls, config: Config, wait_s: float = 0.0) -> Iterator[IngestPass]:
         """The pass lock, the live warehouse and a runs row; the caller has run `check_before_pass` once."""
         with pass_lock(config.warehouse.path, wait_s=wait_s):
-            warehouse = wh.open_warehouse(config.warehouse.path)
+            warehouse = wh.open_warehouse(config.warehouse)
             try:
                 wh.mark_interrupted_runs(warehouse)
                 started = datetime.now(UTC)
@@ -119,7 +119,6 @@ class IngestPass:
             round(self.times.worker_cpu, 3),
         )  # fmt: skip
         wh.finish_run(self.warehouse, summary)
-        wh.publish_analyst_copy(self.warehouse, self.config.warehouse.analyst_path)
         return summary
 
     def claim(self, items: list[FeedItem]) -> list[FeedItem]:
@@ -148,12 +147,12 @@ class IngestPass:
 
 def check_before_pass(config: Config) -> None:
     """What would otherwise fail mid-pass, checked before any source is contacted: the rules and place names
-    load (a bad rules_dir or extra_names file would break every worker of the pool), the warehouse file is a
-    DuckDB database, and the warehouse, its lock folder and the analyst copy are writable."""
+    load (a bad rules_dir or extra_names file would break every worker of the pool), a single-file warehouse to
+    move in is a DuckDB database, and the warehouse and its lock folder are writable."""
     load_classifier(config.classifier)
     load_gazetteer(config.places.extra_names)
     wh.check_is_warehouse(config.warehouse.path)
-    wh.check_writable(config.warehouse.path, config.warehouse.analyst_path)
+    wh.check_writable(config.warehouse)
 
 
 async def _fetcher_for(ingest_pass: IngestPass, source: SourceConfig) -> Fetcher:

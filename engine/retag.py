@@ -28,7 +28,7 @@ def retag(config: Config, *, dry_run: bool = False) -> RetagOutcome:
     classifier = load_classifier(config.classifier)
     gazetteer = load_gazetteer(config.places.extra_names)
     changed = total = 0
-    with pass_lock(config.warehouse.path), wh.open_warehouse(config.warehouse.path) as warehouse:
+    with pass_lock(config.warehouse.path), wh.open_warehouse(config.warehouse) as warehouse:
         current = wh.current_labels(warehouse)
         for batch in wh.iter_articles_for_retag(warehouse):
             classifications: list[Classification] = []
@@ -47,5 +47,4 @@ def retag(config: Config, *, dry_run: bool = False) -> RetagOutcome:
         wh.clear_story_ids(warehouse)
         assign_pending_stories(warehouse, gazetteer, StoryAssigner())
         stories = wh.story_count(warehouse)
-        wh.publish_analyst_copy(warehouse, config.warehouse.analyst_path)
     return RetagOutcome(total, changed, classifier.version, stories)

@@ -1,8 +1,8 @@
 """Send a digest or the pending alerts exactly once: read what is due, deliver, and only then record it.
 
 The live warehouse is opened read-write twice and briefly, under the pass lock, so neither step overlaps an
-ingest pass writing: once to read what is due, once to record an accepted send (then the analyst copy is
-republished). The SMTP conversation itself happens with the warehouse closed.
+ingest pass writing: once to read what is due, once to record an accepted send.
+The SMTP conversation itself happens with the warehouse closed.
 """
 
 from __future__ import annotations
@@ -106,18 +106,18 @@ def _one_sender_at_a_time(
 @contextmanager
 def _live_warehouse(config: Config) -> Iterator[wh.Warehouse]:
     """The live warehouse, opened briefly; the caller holds the pass lock (see _sending)."""
-    with wh.open_warehouse(config.warehouse.path) as warehouse:
+    with wh.open_warehouse(config.warehouse) as warehouse:
         yield warehouse
 
 
 @contextmanager
 def _warehouse_to_read(config: Config, dry_run: bool) -> Iterator[wh.Warehouse]:
-    """A preview reads the analyst copy, so it never waits behind a running pass; a real send reads the live file.
+    """A preview reads a snapshot of the lake read-only, so it never waits behind a running pass.
 
     A preview creates nothing: with no warehouse yet it says to run a pass first.
     """
-    if dry_run and (config.warehouse.analyst_path.exists() or not config.warehouse.path.exists()):
-        with wh.open_warehouse(config.warehouse.analyst_path, read_only=True) as warehouse:
+    if dry_run:
+        with wh.open_warehouse(config.warehouse, read_only=True) as warehouse:
             yield warehouse
         return
     with _live_warehouse(config) as warehouse:
@@ -268,12 +268,11 @@ def _record_send(config: Config, record: wh.NotificationRecord, items: Sequence[
     try:
         with _live_warehouse(config) as warehouse:
             notification_id = wh.record_notification(warehouse, record, items)
-            wh.publish_analyst_copy(warehouse, config.warehouse.analyst_path)
     except NewsmonError as exc:
         # The one gap in exactly-once: delivered but not recorded. Say so loudly; the next run repeats it.
         raise DeliveredNotRecorded(
             f"the {record.kind} {record.message_id} was delivered but could not be recorded in "
-            f"{config.warehouse.path}: {exc} The next run will send these articles again."
+            f"{config.warehouse.label}: {exc} The next run will send these articles again."
         ) from exc
     return notification_id
 

@@ -38,8 +38,30 @@ class SourceConfig:
 
 @dataclass(frozen=True, slots=True)
 class WarehouseConfig:
+    """Where the warehouse lives: a DuckLake catalog (`sqlite:PATH` embedded, or `postgres:<libpq string>`) and the
+    folder or S3 prefix of its Parquet files. `path` is the single DuckDB file of earlier versions, moved into the
+    lake on first use; the pass lock sits beside it."""
+
     path: Path
-    analyst_path: Path
+    catalog: str
+    data_path: str
+    s3_endpoint: str | None = None
+    s3_url_style: str = "vhost"
+    s3_use_ssl: bool = True
+
+    @classmethod
+    def beside(cls, path: Path) -> WarehouseConfig:
+        """The embedded lake named after `path`: `<stem>.catalog.sqlite` and the folder `<stem>.files/` beside it."""
+        return cls(
+            path=path,
+            catalog=f"sqlite:{path.with_name(path.stem + '.catalog.sqlite')}",
+            data_path=str(path.with_name(path.stem + ".files")) + "/",
+        )
+
+    @property
+    def label(self) -> str:
+        """The catalog as shown in messages: never a password (those come from the environment only)."""
+        return self.catalog
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,12 +177,7 @@ def parse_config(raw: Mapping[str, Any], config_path: Path) -> Config:
     reader.only_keys(raw, "", sections)
 
     wh = reader.table(raw, "warehouse")
-    reader.only_keys(wh, "[warehouse]", {"path", "analyst_path"})
-    wh_path = _resolve(base, reader.string(wh, "[warehouse]", "path", "data/newsmon.duckdb"))
-    analyst_default = str(wh_path.with_name(wh_path.stem + ".analyst.duckdb"))
-    analyst = _resolve(base, reader.string(wh, "[warehouse]", "analyst_path", analyst_default))
-    if analyst == wh_path:
-        raise ConfigError(f"{config_path}: [warehouse] analyst_path must differ from path ({wh_path}).")
+    warehouse = reader.warehouse(wh, base)
 
     sources = reader.sources(raw.get("sources", []))
 
@@ -194,7 +211,7 @@ def parse_config(raw: Mapping[str, Any], config_path: Path) -> Config:
 
     # State stays together: the outbox defaults to the warehouse's folder, which a container keeps on its data
     # volume, never beside a config file that may be mounted read-only.
-    digest = reader.digest(reader.table(raw, "digest"), base, default_outbox=wh_path.parent / "outbox")
+    digest = reader.digest(reader.table(raw, "digest"), base, default_outbox=warehouse.path.parent / "outbox")
 
     sched_raw = reader.table(raw, "schedule")
     reader.only_keys(sched_raw, "[schedule]", {"ingest", "digest"})
@@ -204,7 +221,7 @@ def parse_config(raw: Mapping[str, Any], config_path: Path) -> Config:
     )
     return Config(
         path=config_path.resolve(),
-        warehouse=WarehouseConfig(path=wh_path, analyst_path=analyst),
+        warehouse=warehouse,
         sources=sources,
         fetch=fetch,
         extract=extract,
@@ -222,6 +239,44 @@ def _resolve(base: Path, value: str) -> Path:
 
 class _Reader:
     """Type checks that name the file and key in every message."""
+
+    def warehouse(self, wh: Mapping[str, Any], base: Path) -> WarehouseConfig:
+        # analyst_path is accepted and unused: analysts now read the lake's snapshots, no copy is published.
+        self.only_keys(
+            wh, "[warehouse]",
+            {"path", "analyst_path", "catalog", "data_path", "s3_endpoint", "s3_url_style", "s3_use_ssl"},
+        )  # fmt: skip
+        where = f"{self.path}: [warehouse]"
+        path = _resolve(base, self.string(wh, "[warehouse]", "path", "data/newsmon.duckdb"))
+        embedded = WarehouseConfig.beside(path)
+        catalog = self.string(wh, "[warehouse]", "catalog", embedded.catalog)
+        if catalog.startswith("postgres:"):
+            for secret_key in ("password=", "password ="):
+                if secret_key in catalog.lower():
+                    raise ConfigError(
+                        f"{where} catalog names a password; give it in $NEWSMON_CATALOG_PASSWORD or PGPASSWORD"
+                    )
+        elif catalog.startswith("sqlite:") or ":" not in catalog:
+            catalog = "sqlite:" + str(_resolve(base, catalog.removeprefix("sqlite:")))
+        else:
+            raise ConfigError(
+                f"{where} catalog = {catalog!r}: expected a SQLite file (sqlite:PATH) or postgres:<connection string>"
+            )
+        data_path = self.string(wh, "[warehouse]", "data_path", embedded.data_path)
+        if data_path.startswith("s3://"):
+            data_path = data_path if data_path.endswith("/") else data_path + "/"
+        elif "://" in data_path:
+            raise ConfigError(f"{where} data_path = {data_path!r}: expected a folder or s3://bucket/prefix/")
+        else:
+            data_path = str(_resolve(base, data_path)) + "/"
+        url_style = self.string(wh, "[warehouse]", "s3_url_style", "vhost")
+        if url_style not in ("vhost", "path"):
+            raise ConfigError(f"{where} s3_url_style = {url_style!r}: expected 'vhost' or 'path'")
+        use_ssl = wh.get("s3_use_ssl", True)
+        if not isinstance(use_ssl, bool):
+            raise ConfigError(f"{where} s3_use_ssl = {use_ssl!r}: expected true or false")
+        endpoint = self.string(wh, "[warehouse]", "s3_endpoint", "") or None
+        return WarehouseConfig(path, catalog, data_path, endpoint, url_style, use_ssl)
 
     def __init__(self, path: Path) -> None:
         self.path = path

@@ -71,7 +71,7 @@ def run_newsmon(*args: Any, input: str | None = None) -> Result:  # noqa: A002 -
 
 
 def query(config: Path, sql: str) -> list[dict[str, Any]]:
-    """Rows from the analyst copy, through `newsmon sql --json`, as an analyst would get them."""
+    """Rows from the latest snapshot, through `newsmon sql --json`, as an analyst would get them."""
     result = run_newsmon("sql", "--config", config, "--json", sql)
     assert result.exit_code == 0, result.output
     return [json.loads(line) for line in result.stdout.splitlines() if line.strip()]

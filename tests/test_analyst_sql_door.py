@@ -16,7 +16,7 @@ from tests.conftest import write_config
 
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
-    """A project folder as `newsmon run` leaves it: config, live warehouse, analyst copy, and a secret file."""
+    """A project folder as `newsmon run` leaves it: config, the lake, and a secret file."""
     config = write_config(tmp_path, [{"name": "site", "url": "http://127.0.0.1:9/feed.rss", "kind": "feed"}])
     live = tmp_path / "data" / "newsmon.duckdb"
     with wh.open_warehouse(live) as warehouse:
@@ -24,14 +24,18 @@ def project(tmp_path: Path) -> Path:
             "INSERT INTO source_state (source, url, consecutive_failures, last_error) VALUES (?, ?, 3, ?)",
             ["site", "http://127.0.0.1:9/feed.rss", "connection: " + "refused by the host at the far end " * 6],
         )
-        wh.publish_analyst_copy(warehouse, tmp_path / "data" / "newsmon.analyst.duckdb")
+        warehouse.execute(  # enough rows for a Parquet file in the data folder (a few rows stay in the catalog)
+            "INSERT INTO fetches (url, source, status, elapsed_ms, fetched_at, run_id) "
+            "SELECT 'http://127.0.0.1:9/' || range, 'site', 200, 5, now(), 1 FROM range(50)"
+        )
     (tmp_path / "secret.key").write_text("the analyst must never read this\n", encoding="utf-8")
     return config
 
 
 def folder_state(folder: Path) -> dict[str, str]:
+    """Every file's hash, less SQLite's WAL side files, which any reader of the catalog opens and the last removes."""
     return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(folder.rglob("*")) if p.is_file()}  # fmt: skip
+            for p in sorted(folder.rglob("*")) if p.is_file() and not p.name.endswith(("-wal", "-shm"))}  # fmt: skip
 
 
 def sql(config: Path, *args: str, input: str | None = None) -> Result:  # noqa: A002 - click's name
@@ -39,8 +43,9 @@ def sql(config: Path, *args: str, input: str | None = None) -> Result:  # noqa: 
 
 
 ATTEMPTS = {
-    "overwrite the live warehouse": "COPY (SELECT 'junk' AS x) TO 'data/newsmon.duckdb' (FORMAT csv)",
-    "overwrite the analyst copy by absolute path": "COPY (SELECT 1 AS x) TO '{folder}/data/newsmon.analyst.duckdb'",
+    "overwrite the catalog": "COPY (SELECT 'junk' AS x) TO 'data/newsmon.catalog.sqlite' (FORMAT csv)",
+    "write into the lake's data folder": "COPY (SELECT 1 AS x) TO '{folder}/data/newsmon.files/main/x.parquet'",
+    "overwrite a data file": "COPY (SELECT 1 AS x) TO '{data_file}' (FORMAT parquet)",
     "overwrite the config": "COPY (SELECT 'x' AS x) TO '{folder}/newsmon.toml' (FORMAT csv)",
     "write a new file": "COPY (SELECT 1 AS x) TO '{folder}/new.parquet' (FORMAT parquet)",
     "export the database": "EXPORT DATABASE '{folder}/export'",
@@ -48,7 +53,8 @@ ATTEMPTS = {
     "read a file as csv": "SELECT * FROM read_csv('{folder}/secret.key')",
     "list files": "SELECT * FROM glob('{folder}/*')",
     "attach another database": "ATTACH '{folder}/other.duckdb' AS other",
-    "attach the live warehouse read-write": "ATTACH '{folder}/data/newsmon.duckdb' AS live",
+    "attach the catalog read-write": "ATTACH 'ducklake:sqlite:{folder}/data/newsmon.catalog.sqlite' AS live",
+    "detach the lake": "DETACH lake",
     "install an extension": "INSTALL httpfs",
     "load an extension": "LOAD httpfs",
     "turn external access back on": "SET enable_external_access = true",
@@ -65,15 +71,16 @@ def test_statements_that_write_read_files_attach_install_or_configure_are_refuse
     project: Path, statement: str
 ) -> None:
     folder = project.parent
+    data_files = sorted((folder / "data" / "newsmon.files").rglob("*.parquet"))
     before = folder_state(folder)
 
-    result = sql(project, statement.format(folder=folder))
+    result = sql(project, statement.format(folder=folder, data_file=data_files[0]))
 
     assert result.exit_code == 1
     assert result.stdout == ""
     message = result.stderr.strip()
     assert len(message.splitlines()) == 1, message
-    assert "read-only" in message and "--csv" in message and "--json" in message and "duckdb -readonly" in message
+    assert "read-only" in message and "--csv" in message and "--json" in message and "newsmon attach" in message
     assert folder_state(folder) == before
 
 
@@ -130,24 +137,17 @@ def test_sources_shows_the_whole_last_error(project: Path) -> None:
     assert "…" not in result.stdout
 
 
-def test_an_analyst_copy_held_for_writing_is_named_as_the_analyst_copy(project: Path) -> None:
-    import duckdb
+def test_a_writer_holding_the_catalog_does_not_stop_the_analysts(project: Path) -> None:
+    """The embedded catalog is SQLite in WAL mode: a write transaction in progress leaves every reader reading."""
+    import sqlite3
 
-    analyst_copy = project.parent / "data" / "newsmon.analyst.duckdb"
-    holder = duckdb.connect(str(analyst_copy))  # someone opened the copy read-write in their own client
+    holder = sqlite3.connect(project.parent / "data" / "newsmon.catalog.sqlite", isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")  # a writer's lock, as a pass committing holds it
     try:
-        import subprocess
-        import sys
-
-        result = subprocess.run(
-            [sys.executable, "-m", "commands.cli", "sql", "--config", str(project), "SELECT 1"],
-            capture_output=True, text=True, timeout=120,
-        )  # fmt: skip
+        result = sql(project, "--json", "SELECT count(*) AS n FROM source_state")
     finally:
+        holder.execute("ROLLBACK")
         holder.close()
 
-    assert result.returncode == 1
-    message = result.stderr.strip()
-    assert len(message.splitlines()) == 1, message
-    assert "analyst copy" in message and "live warehouse" not in message
-    assert "…" not in message and "duckdb -readonly" in message
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout) == {"n": 1}

@@ -91,9 +91,24 @@ def _no_config_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
             id="unknown-table",
         ),
         pytest.param(
-            '[warehouse]\npath = "data/w.duckdb"\nanalyst_path = "data/w.duckdb"\n',
-            "[warehouse] analyst_path must differ from path (",
-            id="analyst-copy-is-the-live-file",
+            '[warehouse]\ncatalog = "mysql:db=news"\n',
+            "[warehouse] catalog = 'mysql:db=news': expected a SQLite file (sqlite:PATH) or postgres:",
+            id="unknown-catalog-kind",
+        ),
+        pytest.param(
+            '[warehouse]\ncatalog = "postgres:host=127.0.0.1 dbname=lake password=hunter2"\n',
+            "[warehouse] catalog names a password; give it in $NEWSMON_CATALOG_PASSWORD or PGPASSWORD",
+            id="password-in-the-file",
+        ),
+        pytest.param(
+            '[warehouse]\ndata_path = "https://127.0.0.1/lake/"\n',
+            "[warehouse] data_path = 'https://127.0.0.1/lake/': expected a folder or s3://bucket/prefix/",
+            id="data-path-not-s3",
+        ),
+        pytest.param(
+            '[warehouse]\ns3_url_style = "sideways"\n',
+            "[warehouse] s3_url_style = 'sideways': expected 'vhost' or 'path'",
+            id="bad-url-style",
         ),
         pytest.param(
             "[fetch]\nfetch_timeout_s = -1\n",
@@ -213,7 +228,7 @@ def test_config_option_wins_over_newsmon_config_env(tmp_path: Path, monkeypatch:
     monkeypatch.setenv("NEWSMON_CONFIG", str(bad))
     result = run_newsmon("sources", "--config", good)
     assert result.exit_code == 1  # the good config is read; there is no warehouse yet
-    assert "no analyst copy here yet. Run `newsmon run` first." in result.stderr
+    assert "no warehouse here yet. Run `newsmon run` first." in result.stderr
     assert "bad.toml" not in result.stderr
 
 
@@ -236,8 +251,8 @@ def test_relative_warehouse_path_is_relative_to_the_config_file(
     monkeypatch.chdir(cwd)
     result = run_newsmon("sources", "--config", "../conf/newsmon.toml")
     assert result.exit_code == 1
-    expected = config_dir.resolve() / "data" / "w.analyst.duckdb"
-    assert f"Error: {expected}: no analyst copy here yet. Run `newsmon run` first." in result.stderr
+    expected = config_dir.resolve() / "data" / "w.catalog.sqlite"
+    assert f"Error: {expected}: no warehouse here yet. Run `newsmon run` first." in result.stderr
     assert not (cwd / "data").exists()
 
 
@@ -269,9 +284,9 @@ def test_every_command_refuses_a_bad_config_before_contacting_a_source(
         pytest.param('path = "afile/w.duckdb"', "afile: cannot create the warehouse's folder", id="folder-is-a-file"),
         pytest.param('path = "data"', "data: the warehouse path is a folder", id="path-is-a-folder"),
         pytest.param(
-            'path = "w.duckdb"\nanalyst_path = "afile/a.duckdb"',
-            "afile: cannot create the analyst copy's folder",
-            id="analyst-folder-is-a-file",
+            'path = "w.duckdb"\ndata_path = "afile/files"',
+            "afile/files: cannot create the warehouse data folder",
+            id="data-folder-under-a-file",
         ),
     ],
 )

@@ -145,7 +145,9 @@ def test_state_lives_on_the_data_volume_and_the_config_mount_is_only_read() -> N
     for service in ("worker", "newsmon"):
         mounts = {m.split(":")[1]: m for m in _compose()["services"][service]["volumes"]}
         assert mounts["/app/config"].endswith(":ro") and not mounts["/app/data"].endswith(":ro"), service
-    for state in (config.warehouse.path, config.warehouse.analyst_path, config.digest.outbox):
+    lake = config.warehouse
+    catalog = lake.catalog.removeprefix("sqlite:")
+    for state in (lake.path, Path(catalog), Path(lake.data_path), config.digest.outbox):
         assert state.is_relative_to("/app/data"), f"{state} is not on the data volume"
 
 
@@ -172,3 +174,14 @@ def test_the_image_gets_every_package_the_project_installs() -> None:
     dockerfile = (DEPLOY / "Dockerfile").read_text(encoding="utf-8")
     for package in packages:
         assert f"COPY {package} ./{package}\n" in dockerfile, f"deploy/Dockerfile does not copy {package}/"
+
+
+def test_team_compose_starts_postgres_an_s3_store_the_server_and_two_workers_of_one_pool() -> None:
+    compose = yaml.safe_load((ROOT / "deploy" / "team" / "compose.yaml").read_text(encoding="utf-8"))
+    services = compose["services"]
+    workers = [s for s in services.values() if "worker start --pool newsmon" in str(s.get("command", ""))]
+    assert len(workers) == 2
+    assert services["postgres"]["image"].startswith("postgres") and services["minio"]["image"] == "minio/minio"
+    config = load_config(ROOT / "deploy" / "team" / "newsmon.toml")
+    assert config.warehouse.catalog.startswith("postgres:") and "password" not in config.warehouse.catalog
+    assert config.warehouse.data_path == "s3://newsmon/lake/" and config.warehouse.s3_use_ssl is False

@@ -63,4 +63,4 @@ def test_run_on_a_damaged_warehouse_file_is_refused_before_the_pass_starts(tmp_p
 
     assert str(damaged) in message and "not a DuckDB warehouse" in message
     assert damaged.read_bytes() == b"junk\n" * 1000  # left as it was, for the user to look at
-    assert not (tmp_path / "data" / "newsmon.analyst.duckdb").exists()
+    assert not (tmp_path / "data" / "newsmon.catalog.sqlite").exists(), "nothing is moved from a damaged file"

@@ -1,14 +1,16 @@
-"""The DuckDB warehouse: connection, migrations, writes and reads. All of newsmon's SQL lives in this package."""
+"""The warehouse, a DuckLake: connection, migrations, writes and reads. All of newsmon's SQL lives in this package."""
 
 from newsmon.records import FailingSource, NotificationRecord, SentNotification, StoryReport, TaggedItem
 from warehouse.connect import (
     Warehouse,
     apply_migrations,
+    bring_up_to_date,
     check_is_warehouse,
     check_writable,
+    lake_exists,
     open_for_analysts,
     open_warehouse,
-    publish_analyst_copy,
+    schema_version,
 )
 from warehouse.digests import (
     digest_items,
@@ -22,6 +24,8 @@ from warehouse.digests import (
     sent_notifications,
     story_reports,
 )
+from warehouse.lake import attach_script
+from warehouse.legacy import LegacyMove, move_legacy_file
 from warehouse.queries import (
     QueryError,
     Rows,
@@ -34,6 +38,7 @@ from warehouse.queries import (
     weekly_tag_counts,
 )
 from warehouse.store import (
+    discard_run,
     finish_run,
     known_urls,
     mark_interrupted_runs,
@@ -82,16 +87,22 @@ __all__ = [
     "Rows",
     "Warehouse",
     "apply_migrations",
+    "bring_up_to_date",
     "check_is_warehouse",
     "check_writable",
     "current_labels",
     "finish_run",
+    "discard_run",
     "iter_articles_for_retag",
     "known_urls",
     "mark_interrupted_runs",
     "open_for_analysts",
     "open_warehouse",
-    "publish_analyst_copy",
+    "lake_exists",
+    "schema_version",
+    "attach_script",
+    "LegacyMove",
+    "move_legacy_file",
     "recent_articles",
     "record_fetch_attempts",
     "record_source_found",

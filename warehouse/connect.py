@@ -1,4 +1,4 @@
-"""Opening the DuckDB warehouse: lock errors translated into advice, numbered migrations applied at start-up."""
+"""Opening the lake: numbered migrations applied at start-up, an old single-file warehouse moved in once."""
 
 from __future__ import annotations
 
@@ -15,15 +15,22 @@ from typing import Any
 
 import duckdb
 
-from newsmon.errors import MigrationFailed, WarehouseError, WarehouseLocked
+from newsmon.config import WarehouseConfig
+from newsmon.errors import MigrationFailed, WarehouseError
+from warehouse.lake import is_remote, open_lake_connection, prepare_embedded_catalog, sqlite_catalog_file
+from warehouse.legacy import LegacyMove, move_legacy_file, pending_legacy_version
 
 
 class Warehouse:
-    """One DuckDB connection, shared by a pass's threads under a lock (DuckDB allows one writing process)."""
+    """One DuckDB session on the lake, shared by a pass's threads under a lock.
 
-    def __init__(self, connection: duckdb.DuckDBPyConnection, path: Path, read_only: bool) -> None:
+    DuckDB runs one transaction per connection at a time, and a pass writes from several threads.
+    """
+
+    def __init__(self, connection: duckdb.DuckDBPyConnection, config: WarehouseConfig, read_only: bool) -> None:
         self.connection = connection
-        self.path = path
+        self.config = config
+        self.label = config.label
         self.read_only = read_only
         self.lock = threading.RLock()
 
@@ -76,10 +83,12 @@ def _json_value(value: Any) -> Any:
 
 
 def insert_rows(
-    con: Any, table: str, columns: dict[str, str], rows: Sequence[Sequence[Any]], conflict: str = ""
+    con: Any, table: str, columns: dict[str, str], rows: Sequence[Sequence[Any]], absent_on: Sequence[str] = ()
 ) -> None:
     """Insert rows in one statement: the batch travels as one JSON parameter that DuckDB parses in C++.
 
+    With `absent_on` (a key's columns), rows whose key the table already holds are left out: the lake has no
+    PRIMARY KEY or ON CONFLICT, and the caller's transaction makes the check and the insert one step.
     Binding Python lists per column (`unnest(?)`) costs ~10× more, and executemany ~60× more.
     """
     if not rows:
@@ -91,84 +100,97 @@ def insert_rows(
     )
     shape = json.dumps([{name: (["VARCHAR"] if kind == "VARCHAR[]" else kind) for name, kind in columns.items()}])
     selected = ", ".join(f"r.{name}" for name in names)
+    absent = ""
+    if absent_on:
+        match = " AND ".join(f"t.{key} = r.{key}" for key in absent_on)
+        absent = f" WHERE NOT EXISTS (SELECT 1 FROM {table} t WHERE {match})"
     con.execute(
         f"INSERT INTO {table} ({', '.join(names)}) SELECT {selected} "
-        f"FROM (SELECT unnest(from_json($1, '{shape}')) AS r) {conflict}",
+        f"FROM (SELECT unnest(from_json($1, '{shape}')) AS r){absent}",
         [payload],
     )
 
 
-def check_writable(path: Path, analyst_path: Path) -> None:
-    """Fail before a pass contacts anyone, with the reason, if the warehouse or its analyst copy cannot be written:
-    finding out after the pass would cost its work, or leave analysts a stale copy."""
-    for target, role in ((path, "warehouse"), (analyst_path, "analyst copy")):
-        if target.is_dir():
-            raise WarehouseError(f"{target}: the {role} path is a folder; name a file in it, such as newsmon.duckdb")
+def check_writable(config: WarehouseConfig) -> None:
+    """Fail before a pass contacts anyone, with the reason, if the embedded lake or the pass lock cannot be written:
+    finding out after the pass would cost its work. (A PostgreSQL catalog or S3 data path is checked by opening.)"""
+    if config.path.is_dir():
+        raise WarehouseError(f"{config.path}: the warehouse path is a folder; name a file such as newsmon.duckdb")
+    targets = []  # (folder, what it is called in the message)
+    catalog_file = sqlite_catalog_file(config.catalog)
+    if catalog_file is not None:
+        if catalog_file.is_dir():
+            raise WarehouseError(f"{catalog_file}: the warehouse catalog path is a folder; name a file in it")
+        targets.append((catalog_file.parent, "the warehouse's folder"))
+    targets.append((config.path.parent, "the pass lock's folder"))
+    if not is_remote(config.data_path):
+        targets.append((Path(config.data_path), "the warehouse data folder"))
+    for folder, role in targets:
         try:
-            target.parent.mkdir(parents=True, exist_ok=True)
+            folder.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
-            raise WarehouseError(f"{target.parent}: cannot create the {role}'s folder: {exc.strerror or exc}") from exc
-        if not os.access(target.parent, os.W_OK | os.X_OK):
-            raise WarehouseError(f"{target.parent}: the {role}'s folder is not writable by this user")
+            raise WarehouseError(f"{folder}: cannot create {role}: {exc.strerror or exc}") from exc
+        if not os.access(folder, os.W_OK | os.X_OK):
+            raise WarehouseError(f"{folder}: {role} is not writable by this user")
 
 
-def open_warehouse(
-    path: Path, *, read_only: bool = False, migrate: bool = True, role: str = "warehouse"
-) -> Warehouse:
-    """Open (creating if needed) the warehouse at `path` and bring its schema up to date.
+def lake_exists(config: WarehouseConfig) -> bool:
+    """Whether an embedded lake has been created (a PostgreSQL catalog is assumed to exist)."""
+    catalog_file = sqlite_catalog_file(config.catalog)
+    return catalog_file is None or catalog_file.exists()
 
-    `role` names the file in messages ("warehouse" or "analyst copy"), so a reader is told which file is held.
+
+def open_warehouse(target: WarehouseConfig | Path, *, read_only: bool = False, migrate: bool = True) -> Warehouse:
+    """Open the lake (creating it if needed), bring its schema up to date, and move an old single-file warehouse in.
+
+    `target` is the [warehouse] config, or for tests and scripts the path that names an embedded lake beside it.
     """
-    if read_only and not path.exists():
-        raise WarehouseError(f"{path}: no {role} here yet. Run `newsmon run` first.")
+    config = target if isinstance(target, WarehouseConfig) else WarehouseConfig.beside(target)
+    catalog_file = sqlite_catalog_file(config.catalog)
+    if read_only and catalog_file is not None and not catalog_file.exists():
+        hint = "Run `newsmon migrate` to move it in." if config.path.exists() else "Run `newsmon run` first."
+        raise WarehouseError(f"{catalog_file}: no warehouse here yet. {hint}")
     if not read_only:
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise WarehouseError(f"{path.parent}: cannot create the warehouse folder: {exc}") from exc
+        prepare_embedded_catalog(config)
     try:
-        connection = duckdb.connect(str(path), read_only=read_only)
-    except duckdb.IOException as exc:
-        message = _first_line(exc)
-        if "lock" in message.lower():
-            raise WarehouseLocked(f"{path}: {_LOCKED_ADVICE[role]} DuckDB said: {message}") from exc
-        raise WarehouseError(f"{path}: cannot open the {role}: {message}") from exc
+        connection = open_lake_connection(config, read_only=read_only)
     except duckdb.Error as exc:
-        raise WarehouseError(f"{path}: cannot open the {role}: {_first_line(exc)}") from exc
-    warehouse = Warehouse(connection, path, read_only)
+        raise WarehouseError(f"{config.label}: cannot open the warehouse: {first_line(exc)}") from exc
+    warehouse = Warehouse(connection, config, read_only)
     if migrate and not read_only:
-        apply_migrations(warehouse)
+        try:
+            bring_up_to_date(warehouse)
+        except BaseException:
+            warehouse.close()
+            raise
     return warehouse
 
 
-_LOCKED_ADVICE = {
-    "warehouse": "another process holds the live warehouse. Only one process may open it: analysts open the "
-    "analyst copy (`newsmon sql`, or `duckdb -readonly <analyst_path>`), and only one pass runs at a time.",
-    "analyst copy": "another process holds the analyst copy open for writing. Open it read-only "
-    "(`newsmon sql`, or `duckdb -readonly <analyst_path>`) and close the session that wrote to it.",
-}
+def open_for_analysts(target: WarehouseConfig | Path) -> Warehouse:
+    """The analysts' door (`newsmon sql`): the lake attached READ_ONLY, then DuckDB's own switches locked on.
 
-
-def _first_line(exc: BaseException) -> str:
-    """DuckDB's message whole, on one line: cutting it mid-word would hide what it meant."""
-    return " ".join(str(exc).split())
-
-
-def open_for_analysts(path: Path) -> Warehouse:
-    """The analyst copy, read-only, with DuckDB's own switches locked on: an analyst's SQL can read the warehouse
-    and nothing else. External access off means no file is written or read (COPY, EXPORT, read_text, ATTACH,
-    INSTALL, LOAD); the configuration lock means no SET can turn it back on. Spill files go to the system's
-    temporary folder, so nothing appears beside the warehouse either."""
-    warehouse = open_warehouse(path, read_only=True, role="analyst copy")
+    External access off means no file is written or read (COPY, EXPORT, read_text, ATTACH, INSTALL, LOAD), except
+    in the lake's data path, the one allowed directory, since DuckLake reads its Parquet files through the same
+    check; `run_sql` therefore lets queries only through, so nothing can write there either. The configuration lock
+    means no SET can turn any of it back. Spill files go to the system's temporary folder.
+    Each query reads one consistent snapshot.
+    """
+    warehouse = open_warehouse(target, read_only=True)
     try:
         spill = Path(tempfile.gettempdir()) / f"newsmon-sql-{os.getpid()}"
-        warehouse.execute(f"SET temp_directory = '{_sql_path(spill)}'")
+        warehouse.execute("SET temp_directory = ?", [str(spill)])
+        warehouse.execute("SET allowed_directories = ?", [[warehouse.config.data_path]])
         warehouse.execute("SET enable_external_access = false")
         warehouse.execute("SET lock_configuration = true")
     except BaseException:
         warehouse.close()
         raise
     return warehouse
+
+
+def first_line(exc: BaseException) -> str:
+    """DuckDB's message whole, on one line: cutting it mid-word would hide what it meant."""
+    return " ".join(str(exc).split())
 
 
 def check_is_warehouse(path: Path) -> None:
@@ -202,15 +224,19 @@ def migration_files() -> list[tuple[int, str, str]]:
     return sorted(found)
 
 
-def apply_migrations(warehouse: Warehouse) -> list[str]:
-    """Apply, each in its own transaction, the migrations this file has not seen. Returns their names."""
+def apply_migrations(warehouse: Warehouse, up_to: int | None = None) -> list[str]:
+    """Apply, each in its own transaction, the migrations this lake has not seen (up to `up_to`, when given).
+    Returns their names.
+
+    Migrations run on DuckLake: no PRIMARY KEY, UNIQUE or sequences (store.py keeps keys unique by its writes).
+    """
     warehouse.execute(
-        "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name VARCHAR, applied_at TIMESTAMP)"
+        "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER NOT NULL, name VARCHAR, applied_at TIMESTAMP)"
     )
     done = {row[0] for row in warehouse.rows("SELECT version FROM schema_migrations")}
     applied = []
     for version, name, sql in migration_files():
-        if version in done:
+        if version in done or (up_to is not None and version > up_to):
             continue
         try:
             with warehouse.transaction() as con:
@@ -220,46 +246,23 @@ def apply_migrations(warehouse: Warehouse) -> list[str]:
                     [version, name, datetime.now(UTC).replace(tzinfo=None)],
                 )
         except duckdb.Error as exc:
-            raise MigrationFailed(f"{warehouse.path}: migration {name} failed: {exc}") from exc
+            raise MigrationFailed(f"{warehouse.label}: migration {name} failed: {exc}") from exc
         applied.append(name)
     return applied
 
 
-def publish_analyst_copy(warehouse: Warehouse, analyst_path: Path) -> Path:
-    """Copy the warehouse aside, then rename it over `analyst_path` atomically.
-
-    A session holding the old copy open keeps reading the old file (its inode lives on); new sessions see
-    the new one. Analysts never open the live file, so they never block a pass.
-    """
-    try:
-        return _publish(warehouse, analyst_path)
-    except (OSError, duckdb.Error) as exc:
-        raise WarehouseError(
-            f"{analyst_path}: cannot publish the analyst copy ({exc}); "
-            f"this pass's articles are stored in {warehouse.path}, and the next pass publishes them"
-        ) from exc
+def bring_up_to_date(warehouse: Warehouse, *, required: bool = False) -> tuple[list[str], LegacyMove | None]:
+    """Migrations, with an old single file moved in at its own schema version: the migrations after that version
+    then run on its rows too (006 gives old failures their reason). Returns the migrations applied and the move."""
+    applied = []
+    legacy_version = pending_legacy_version(warehouse)
+    if legacy_version is not None:
+        applied += apply_migrations(warehouse, up_to=legacy_version)
+    moved = move_legacy_file(warehouse, required=required)
+    applied += apply_migrations(warehouse)
+    return applied, moved
 
 
-def _publish(warehouse: Warehouse, analyst_path: Path) -> Path:
-    analyst_path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = analyst_path.with_name(f".{analyst_path.name}.{os.getpid()}.tmp")
-    for leftover in (temporary, temporary.with_name(temporary.name + ".wal")):
-        leftover.unlink(missing_ok=True)
-    with warehouse.lock:
-        con = warehouse.connection
-        source_db = con.execute("SELECT current_database()").fetchone()
-        assert source_db is not None
-        con.execute("CHECKPOINT")
-        alias = f"newsmon_analyst_copy_{os.getpid()}"  # never the live database's own name
-        source_name = str(source_db[0]).replace('"', '""')
-        con.execute(f"ATTACH '{_sql_path(temporary)}' AS {alias}")
-        try:
-            con.execute(f'COPY FROM DATABASE "{source_name}" TO {alias}')
-        finally:
-            con.execute(f"DETACH {alias}")
-    os.replace(temporary, analyst_path)
-    return analyst_path
-
-
-def _sql_path(path: Path) -> str:
-    return str(path).replace("'", "''")
+def schema_version(warehouse: Warehouse) -> int:
+    """The number of the last migration applied."""
+    return int(warehouse.rows("SELECT coalesce(max(version), 0) FROM schema_migrations")[0][0])

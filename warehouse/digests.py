@@ -21,6 +21,7 @@ from newsmon.records import (
     TaggedItem,
 )
 from warehouse.connect import VARCHAR_LIST, Warehouse, as_json_list, insert_rows
+from warehouse.store import next_id
 
 SNIPPET_SOURCE_CHARS = 800  # a digest shows two or three lines; never ship whole articles out of the warehouse
 
@@ -142,15 +143,17 @@ def record_notification(warehouse: Warehouse, record: NotificationRecord, items:
     try:
         return _insert_notification(warehouse, record, items)
     except duckdb.Error as exc:
-        raise WarehouseError(f"{warehouse.path}: cannot record {record.kind} {record.message_id}: {exc}") from exc
+        raise WarehouseError(f"{warehouse.label}: cannot record {record.kind} {record.message_id}: {exc}") from exc
 
 
 def _insert_notification(warehouse: Warehouse, record: NotificationRecord, items: Sequence[TaggedItem]) -> int:
     with warehouse.transaction() as con:
-        row = con.execute(
-            "INSERT INTO notifications (kind, message_id, subject, recipients, transport, outbox_file, period_start, "
-            "period_end, articles, sent_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING notification_id",
+        notification_id = next_id(con, "notifications", "notification_id")
+        con.execute(
+            "INSERT INTO notifications (notification_id, kind, message_id, subject, recipients, transport, "
+            "outbox_file, period_start, period_end, articles, sent_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
+                notification_id,
                 record.kind,
                 record.message_id,
                 record.subject,
@@ -162,9 +165,7 @@ def _insert_notification(warehouse: Warehouse, record: NotificationRecord, items
                 len({item.article_id for item in items}),
                 _naive_utc(record.sent_at),
             ],
-        ).fetchone()
-        assert row is not None
-        notification_id = int(row[0])
+        )
         pairs = {(item.article_id, item.tag): item.score for item in items}
         insert_rows(
             con,

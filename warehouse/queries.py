@@ -60,12 +60,17 @@ def weekly_tag_counts(warehouse: Warehouse, weeks: int, now: datetime | None = N
 READ_ONLY_ADVICE = (
     "SQL here is read-only: it cannot write or read files, attach databases, install or load extensions, or "
     "change settings. Export results with --csv or --json (newsmon sql --csv \"SELECT …\" > out.csv), or open "
-    "the analyst copy in the duckdb CLI: duckdb -readonly {path}"
+    "the warehouse in the duckdb CLI with what `newsmon attach` prints (it attaches read-only, as duckdb -readonly)"
 )
 
 
 def run_sql(warehouse: Warehouse, sql: str) -> Rows:
-    """Run an analyst's SQL on a warehouse opened by `open_for_analysts`; refusals say why and what to do instead."""
+    """Run an analyst's SQL on a warehouse opened by `open_for_analysts`: queries only (SELECT, FROM, WITH, SHOW,
+    DESCRIBE, SUMMARIZE, PRAGMA table_info). Refusals say why and what to do instead.
+
+    External access is off, but the lake's own data folder must stay readable, so a statement that writes files
+    (COPY, EXPORT) could reach it: only queries pass, and DuckDB's switches refuse the rest again.
+    """
     try:
         statements = duckdb.extract_statements(sql)
     except duckdb.Error as exc:
@@ -73,12 +78,16 @@ def run_sql(warehouse: Warehouse, sql: str) -> Rows:
     if not statements:
         raise QueryError("no SQL statement given (empty, blank or only comments). Example: newsmon sql \"SELECT "
                          "count(*) FROM articles\"")  # fmt: skip
+    for statement in statements:
+        if statement.type != duckdb.StatementType.SELECT:
+            kind = str(statement.type).rsplit(".", 1)[-1]
+            raise QueryError(f"refused: a {kind} statement; only queries run here. {READ_ONLY_ADVICE}")
     try:
         return _rows(warehouse, sql)
     except duckdb.Error as exc:
         if _refused_as_read_only(exc):
             message = " ".join(str(exc).split())
-            raise QueryError(f"refused: {message}. {READ_ONLY_ADVICE.format(path=warehouse.path)}") from exc
+            raise QueryError(f"refused: {message}. {READ_ONLY_ADVICE}") from exc
         raise QueryError(f"SQL failed: {exc}") from exc
 
 

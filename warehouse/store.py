@@ -6,6 +6,8 @@ DuckDB. Each batch is one transaction, so a crash leaves either the whole batch 
 
 from __future__ import annotations
 
+import os
+import socket
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -37,16 +39,30 @@ TAG_COLUMNS = {
 }  # fmt: skip
 FETCH_COLUMNS = {
     "url": "VARCHAR", "source": "VARCHAR", "status": "INTEGER", "error": "VARCHAR", "elapsed_ms": "INTEGER",
-    "fetched_at": "TIMESTAMP", "run_id": "INTEGER", "reason": "VARCHAR",
+    "fetched_at": "TIMESTAMP", "run_id": "INTEGER", "reason": "VARCHAR", "worker": "VARCHAR",
 }  # fmt: skip
 
 
+def this_worker() -> str:
+    """host:pid of this process: requests are made by the process that stores their rows (the pass, a worker)."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def next_id(con: Any, table: str, column: str) -> int:
+    """The next key of a table the lake numbers itself (no sequences in DuckLake): called inside the transaction
+    that inserts the row, and under the pass lock, so no other writer takes the same number."""
+    row = con.execute(f"SELECT coalesce(max({column}), 0) + 1 FROM {table}").fetchone()
+    return int(row[0])
+
+
 def start_run(warehouse: Warehouse, started_at: datetime, sources: int) -> int:
-    row = warehouse.rows(
-        "INSERT INTO runs (started_at, status, sources) VALUES (?, 'running', ?) RETURNING run_id",
-        [_naive_utc(started_at), sources],
-    )
-    return int(row[0][0])
+    with warehouse.transaction() as con:
+        run_id = next_id(con, "runs", "run_id")
+        con.execute(
+            "INSERT INTO runs (run_id, started_at, status, sources) VALUES (?, ?, 'running', ?)",
+            [run_id, _naive_utc(started_at), sources],
+        )
+    return run_id
 
 
 def finish_run(warehouse: Warehouse, summary: PassSummary) -> None:
@@ -63,10 +79,22 @@ def finish_run(warehouse: Warehouse, summary: PassSummary) -> None:
     )
 
 
+def discard_run(warehouse: Warehouse, run_id: int) -> None:
+    """Remove the runs row of a job that stored nothing (an import of what is already stored leaves no trace)."""
+    with warehouse.transaction() as con:
+        con.execute(
+            "DELETE FROM runs WHERE run_id = ? AND NOT EXISTS (SELECT 1 FROM articles WHERE run_id = ?)",
+            [run_id, run_id],
+        )
+
+
 def mark_interrupted_runs(warehouse: Warehouse) -> int:
     """Runs left 'running' by a crashed process are marked 'interrupted' when the next pass starts."""
-    rows = warehouse.rows("UPDATE runs SET status = 'interrupted' WHERE status = 'running' RETURNING run_id")
-    return len(rows)
+    with warehouse.transaction() as con:
+        found = con.execute("SELECT count(*) FROM runs WHERE status = 'running'").fetchone()
+        if found and found[0]:
+            con.execute("UPDATE runs SET status = 'interrupted' WHERE status = 'running'")
+    return int(found[0]) if found else 0
 
 
 def known_urls(warehouse: Warehouse, urls: Iterable[str]) -> set[str]:
@@ -143,7 +171,7 @@ def store_tagged_articles(
                 for a in (t.article for t in new)
             ],
         )
-        insert_rows(con, "article_urls", URL_COLUMNS, list(url_rows.items()), "ON CONFLICT DO NOTHING")
+        insert_rows(con, "article_urls", URL_COLUMNS, list(url_rows.items()), absent_on=("url",))
         _write_tags(con, [t.classification for t in new], now)
         write_places(con, [row for t in new for row in place_rows(t.article.article_id, t.places)])
         insert_rows(con, "fetches", FETCH_COLUMNS, [_fetch_row(a, run_id) for a in attempts])
@@ -160,8 +188,8 @@ def _write_tags(con: Any, classifications: Sequence[Classification], now: dateti
         for label in c.labels:
             evidence = list(c.evidence.get(label, ()))
             tag_rows.append((c.id, label, float(c.scores[label]), evidence, c.classifier_version, now))
-    insert_rows(con, "tag_scores", SCORE_COLUMNS, score_rows, "ON CONFLICT DO NOTHING")
-    insert_rows(con, "article_tags", TAG_COLUMNS, tag_rows, "ON CONFLICT DO NOTHING")
+    insert_rows(con, "tag_scores", SCORE_COLUMNS, score_rows, absent_on=("article_id", "classifier_version", "tag"))
+    insert_rows(con, "article_tags", TAG_COLUMNS, tag_rows, absent_on=("article_id", "tag"))
 
 
 def replace_tags(warehouse: Warehouse, classifications: Sequence[Classification]) -> None:
@@ -178,7 +206,7 @@ def replace_tags(warehouse: Warehouse, classifications: Sequence[Classification]
 
 def _fetch_row(attempt: FetchAttempt, run_id: int) -> tuple[Any, ...]:
     return (attempt.url, attempt.source, attempt.status, attempt.error, attempt.elapsed_ms,
-            _naive_utc(attempt.fetched_at), run_id, attempt.reason)  # fmt: skip
+            _naive_utc(attempt.fetched_at), run_id, attempt.reason, this_worker())  # fmt: skip
 
 
 def record_fetch_attempts(warehouse: Warehouse, run_id: int, attempts: Sequence[FetchAttempt]) -> None:
@@ -212,20 +240,27 @@ def update_source_state(
 ) -> None:
     """Record a discovery outcome. Validators are saved only with a success, after its articles were stored."""
     moment = _naive_utc(at)
-    if ok:
-        warehouse.execute(
-            "INSERT INTO source_state (source, url, etag, last_modified, last_attempt_at, last_success_at, "
-            "consecutive_failures, last_error) VALUES (?, ?, ?, ?, ?, ?, 0, NULL) "
-            "ON CONFLICT (source) DO UPDATE SET url = excluded.url, etag = excluded.etag, "
-            "last_modified = excluded.last_modified, last_attempt_at = excluded.last_attempt_at, "
-            "last_success_at = excluded.last_success_at, consecutive_failures = 0",
-            [source, url, etag, last_modified, moment, moment],
-        )
-    else:
-        warehouse.execute(
-            "INSERT INTO source_state (source, url, last_attempt_at, consecutive_failures, last_error) "
-            "VALUES (?, ?, ?, 1, ?) ON CONFLICT (source) DO UPDATE SET url = excluded.url, "
-            "last_attempt_at = excluded.last_attempt_at, "
-            "consecutive_failures = source_state.consecutive_failures + 1, last_error = excluded.last_error",
-            [source, url, moment, error],
-        )
+    with warehouse.transaction() as con:
+        if ok:
+            con.execute(
+                "UPDATE source_state SET url = ?, etag = ?, last_modified = ?, last_attempt_at = ?, "
+                "last_success_at = ?, consecutive_failures = 0 WHERE source = ?",
+                [url, etag, last_modified, moment, moment, source],
+            )
+            con.execute(
+                "INSERT INTO source_state (source, url, etag, last_modified, last_attempt_at, last_success_at, "
+                "consecutive_failures, last_error) SELECT ?, ?, ?, ?, ?, ?, 0, NULL "
+                "WHERE NOT EXISTS (SELECT 1 FROM source_state WHERE source = ?)",
+                [source, url, etag, last_modified, moment, moment, source],
+            )
+        else:
+            con.execute(
+                "UPDATE source_state SET url = ?, last_attempt_at = ?, "
+                "consecutive_failures = consecutive_failures + 1, last_error = ? WHERE source = ?",
+                [url, moment, error, source],
+            )
+            con.execute(
+                "INSERT INTO source_state (source, url, last_attempt_at, consecutive_failures, last_error) "
+                "SELECT ?, ?, ?, 1, ? WHERE NOT EXISTS (SELECT 1 FROM source_state WHERE source = ?)",
+                [source, url, moment, error, source],
+            )

@@ -189,13 +189,13 @@ def test_an_empty_period_sends_nothing_unless_send_empty(smtp_server: SmtpServer
     assert len(sent(chatty)) == 1
 
 
-def test_the_analyst_copy_shows_the_recorded_digest(smtp_server: SmtpServer, tmp_path: Path) -> None:
+def test_a_new_session_shows_the_recorded_digest(smtp_server: SmtpServer, tmp_path: Path) -> None:
     import warehouse as wh
 
     config = digest_config(tmp_path, smtp_server)
     store(config, tagged("a1", "Returnees reach Sinjar", scores={"returns": 0.7}))
     send_digest(config, now=later())
-    with wh.open_warehouse(config.warehouse.analyst_path, read_only=True) as analyst:
+    with wh.open_warehouse(config.warehouse, read_only=True) as analyst:
         assert len(wh.sent_notifications(analyst, "digest")) == 1
 
 

@@ -1,10 +1,10 @@
 -- The first schema: articles, their tags and scores, every fetch attempt, passes, and per-source state.
 -- All timestamps are UTC, stored as TIMESTAMP (without time zone).
-
-CREATE SEQUENCE IF NOT EXISTS run_id_seq START 1;
+-- The warehouse is a DuckLake: no PRIMARY KEY, UNIQUE or sequences. Keys stay unique because warehouse/store.py
+-- writes each row only after checking, in the same transaction, that its key is absent (comments say which key).
 
 CREATE TABLE runs (
-    run_id          INTEGER PRIMARY KEY DEFAULT nextval('run_id_seq'),
+    run_id          INTEGER NOT NULL,          -- key; max + 1, given by start_run
     started_at      TIMESTAMP NOT NULL,
     finished_at     TIMESTAMP,
     status          VARCHAR NOT NULL,          -- running | completed | interrupted
@@ -15,8 +15,8 @@ CREATE TABLE runs (
 );
 
 CREATE TABLE articles (
-    article_id      VARCHAR PRIMARY KEY,
-    url             VARCHAR NOT NULL UNIQUE,
+    article_id      VARCHAR NOT NULL,          -- key
+    url             VARCHAR NOT NULL,          -- unique
     source          VARCHAR NOT NULL,
     title           VARCHAR NOT NULL,
     author          VARCHAR,
@@ -30,7 +30,7 @@ CREATE TABLE articles (
 );
 
 CREATE TABLE article_urls (
-    url             VARCHAR PRIMARY KEY,
+    url             VARCHAR NOT NULL,          -- key
     article_id      VARCHAR NOT NULL
 );
 
@@ -39,8 +39,7 @@ CREATE TABLE tag_scores (
     classifier_version  VARCHAR NOT NULL,
     tag                 VARCHAR NOT NULL,
     score               DOUBLE NOT NULL,
-    scored_at           TIMESTAMP NOT NULL,
-    PRIMARY KEY (article_id, classifier_version, tag)
+    scored_at           TIMESTAMP NOT NULL     -- key: (article_id, classifier_version, tag)
 );
 
 CREATE TABLE article_tags (
@@ -49,8 +48,7 @@ CREATE TABLE article_tags (
     score               DOUBLE NOT NULL,
     evidence            VARCHAR[] NOT NULL,
     classifier_version  VARCHAR NOT NULL,
-    tagged_at           TIMESTAMP NOT NULL,
-    PRIMARY KEY (article_id, tag)
+    tagged_at           TIMESTAMP NOT NULL     -- key: (article_id, tag)
 );
 
 CREATE TABLE fetches (
@@ -64,7 +62,7 @@ CREATE TABLE fetches (
 );
 
 CREATE TABLE source_state (
-    source                  VARCHAR PRIMARY KEY,
+    source                  VARCHAR NOT NULL,  -- key
     url                     VARCHAR NOT NULL,
     etag                    VARCHAR,
     last_modified           VARCHAR,

@@ -2,12 +2,10 @@
 -- A row is written only after the SMTP server accepted the message (or its .eml landed in the outbox),
 -- so these two tables are what makes a rerun send nothing new and a failed send be retried.
 
-CREATE SEQUENCE IF NOT EXISTS notification_id_seq START 1;
-
 CREATE TABLE notifications (
-    notification_id INTEGER PRIMARY KEY DEFAULT nextval('notification_id_seq'),
+    notification_id INTEGER NOT NULL,          -- key; max + 1, given by record_notification
     kind            VARCHAR NOT NULL,          -- digest | alert
-    message_id      VARCHAR NOT NULL UNIQUE,   -- the Message-ID header, angle brackets included
+    message_id      VARCHAR NOT NULL,          -- unique: the Message-ID header, angle brackets included
     subject         VARCHAR NOT NULL,
     recipients      VARCHAR[] NOT NULL,
     transport       VARCHAR NOT NULL,          -- smtp | outbox
@@ -22,6 +20,5 @@ CREATE TABLE notified_articles (
     notification_id INTEGER NOT NULL,
     article_id      VARCHAR NOT NULL,
     tag             VARCHAR NOT NULL,
-    score           DOUBLE NOT NULL,           -- the score the message showed
-    PRIMARY KEY (notification_id, article_id, tag)
+    score           DOUBLE NOT NULL            -- the score the message showed; key: (notification_id, article_id, tag)
 );

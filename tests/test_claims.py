@@ -1,0 +1,74 @@
+"""Workers sharing a pass claim article URLs exactly once, though the lake has no UNIQUE: the race, for real."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+from tests.conftest import write_config
+
+URLS = [f"https://news.localhost/story-{i:03d}" for i in range(60)]
+
+CLAIMER = textwrap.dedent(
+    """
+    import json, sys, time
+    import warehouse as wh
+    from warehouse.claims import claim_urls
+    from newsmon.config import load_config
+    config, worker, urls = sys.argv[1], sys.argv[2], json.loads(sys.argv[3])
+    with wh.open_warehouse(load_config(config).warehouse) as warehouse:
+        print("ready", flush=True)
+        sys.stdin.readline()  # every worker has opened the lake: go
+        granted = []
+        for first in range(0, len(urls), 3):  # batches, as sources hand over their new items between fetches
+            granted += claim_urls(warehouse, 1, worker, urls[first:first + 3])
+            time.sleep(0.02)
+    print(json.dumps(granted))
+    """
+)
+
+
+def race(config: Path, workers: int) -> list[list[str]]:
+    """`workers` processes claim the same URLs (each in its own order) starting at the same instant."""
+    import warehouse as wh
+    from newsmon.config import load_config
+    from warehouse.claims import ensure_claim_tables
+
+    with wh.open_warehouse(load_config(config).warehouse) as warehouse:
+        ensure_claim_tables(warehouse)
+    orders = [URLS if n % 2 == 0 else URLS[::-1] for n in range(workers)]
+    processes = [
+        subprocess.Popen([sys.executable, "-c", CLAIMER, str(config), f"worker-{n}", json.dumps(order)],
+                         stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)  # fmt: skip
+        for n, order in enumerate(orders)
+    ]
+    for process in processes:
+        assert process.stdout is not None and process.stdout.readline().strip() == "ready"
+    for process in processes:  # all at once
+        assert process.stdin is not None
+        process.stdin.write("go\n")
+        process.stdin.flush()
+    outputs = [p.communicate(timeout=300)[0] for p in processes]
+    assert all(p.returncode == 0 for p in processes), outputs
+    return [json.loads(out) for out in outputs]
+
+
+def assert_claimed_exactly_once(config: Path, granted: list[list[str]]) -> None:
+    import warehouse as wh
+    from newsmon.config import load_config
+
+    assert all(granted), "every worker got a share: they really ran at the same time"
+    every = [url for worker in granted for url in worker]
+    assert sorted(every) == sorted(URLS), "each URL granted to exactly one worker"
+    with wh.open_warehouse(load_config(config).warehouse, read_only=True) as warehouse:
+        rows = warehouse.rows("SELECT url, count(*) FROM url_claims WHERE run_id = 1 GROUP BY url")
+    assert len(rows) == len(URLS) and {count for _, count in rows} == {1}
+
+
+def test_two_workers_claiming_the_same_urls_at_once_each_get_a_share_exactly_once(tmp_path: Path) -> None:
+    config = write_config(tmp_path, [])
+    granted = race(config, workers=2)
+    assert_claimed_exactly_once(config, granted)
