@@ -32,14 +32,16 @@ CLAIMER = textwrap.dedent(
 
 
 def race(config: Path, workers: int) -> list[list[str]]:
-    """`workers` processes claim the same URLs (each in its own order) starting at the same instant."""
+    """`workers` processes claim the same URLs, batch by batch in the same order, released at the same instant:
+    every batch is contended. Which worker wins which batch depends on timing; that each URL has one winner
+    must not."""
     import warehouse as wh
     from newsmon.config import load_config
     from warehouse.claims import ensure_claim_tables
 
     with wh.open_warehouse(load_config(config).warehouse) as warehouse:
         ensure_claim_tables(warehouse)
-    orders = [URLS if n % 2 == 0 else URLS[::-1] for n in range(workers)]
+    orders = [URLS for _ in range(workers)]
     processes = [
         subprocess.Popen([sys.executable, "-c", CLAIMER, str(config), f"worker-{n}", json.dumps(order)],
                          stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)  # fmt: skip
@@ -60,7 +62,6 @@ def assert_claimed_exactly_once(config: Path, granted: list[list[str]]) -> None:
     import warehouse as wh
     from newsmon.config import load_config
 
-    assert all(granted), "every worker got a share: they really ran at the same time"
     every = [url for worker in granted for url in worker]
     assert sorted(every) == sorted(URLS), "each URL granted to exactly one worker"
     with wh.open_warehouse(load_config(config).warehouse, read_only=True) as warehouse:
@@ -68,7 +69,7 @@ def assert_claimed_exactly_once(config: Path, granted: list[list[str]]) -> None:
     assert len(rows) == len(URLS) and {count for _, count in rows} == {1}
 
 
-def test_two_workers_claiming_the_same_urls_at_once_each_get_a_share_exactly_once(tmp_path: Path) -> None:
+def test_two_workers_claiming_the_same_urls_at_once_get_each_exactly_once(tmp_path: Path) -> None:
     config = write_config(tmp_path, [])
     granted = race(config, workers=2)
     assert_claimed_exactly_once(config, granted)
