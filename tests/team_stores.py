@@ -69,6 +69,20 @@ def postgres_server() -> Iterator[PostgresServer]:
         shutil.chown(password_file, "postgres")
     data = folder / "data"
     port = _free_port()
+    try:
+        _start(as_postgres, bin_dir, folder, data, password_file, port)
+    except subprocess.CalledProcessError:
+        shutil.rmtree(folder, ignore_errors=True)  # a failed start leaves nothing behind
+        raise
+    try:
+        yield PostgresServer(port, bin_dir)
+    finally:
+        subprocess.run([*as_postgres, str(bin_dir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"],
+                       capture_output=True)  # fmt: skip
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _start(as_postgres: list[str], bin_dir: Path, folder: Path, data: Path, password_file: Path, port: int) -> None:
     subprocess.run(
         [*as_postgres, str(bin_dir / "initdb"), "-D", str(data), "-U", CATALOG_USER, f"--pwfile={password_file}",
          "-A", "scram-sha-256"],
@@ -79,12 +93,6 @@ def postgres_server() -> Iterator[PostgresServer]:
          f"-p {port} -k {folder} -c listen_addresses=127.0.0.1 -c fsync=off", "start"],
         check=True, capture_output=True,
     )  # fmt: skip
-    try:
-        yield PostgresServer(port, bin_dir)
-    finally:
-        subprocess.run([*as_postgres, str(bin_dir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"],
-                       capture_output=True)  # fmt: skip
-        shutil.rmtree(folder, ignore_errors=True)
 
 
 @dataclass(frozen=True)
