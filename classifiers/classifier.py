@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -111,9 +110,6 @@ class Classifier:
         labels = tuple(tag for tag in TAGS if tag in evidence)
         return Classification(id=doc.id, scores=scores, labels=labels, evidence=evidence,
                               classifier_version=self.version)
-
-    def classify_many(self, docs: Iterable[ClassifierInput]) -> list[Classification]:
-        return [self.classify(doc) for doc in docs]
 
 
 def load_classifier(config: ClassifierConfig | None = None, *, learned: bool = True) -> Classifier:

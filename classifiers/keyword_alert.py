@@ -8,7 +8,6 @@ inside words after spelling normalisation, so والمصالحة still hits ال
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
 
 from classifiers.arabic import normalise_arabic
 from newsmon.records import TAGS, Classification, ClassifierInput
@@ -62,6 +61,3 @@ class KeywordAlert:
                 evidence[tag] = (" ".join(text[max(0, found.start() - 40) : found.end() + 40].split()),)
         return Classification(id=doc.id, scores=scores, labels=tuple(t for t in TAGS if t in evidence),
                               evidence=evidence, classifier_version=self.version)
-
-    def classify_many(self, docs: Iterable[ClassifierInput]) -> list[Classification]:
-        return [self.classify(doc) for doc in docs]

@@ -189,12 +189,6 @@ def sent_notifications(warehouse: Warehouse, kind: str) -> list[SentNotification
     ]
 
 
-def notified_pairs(warehouse: Warehouse, notification_id: int) -> set[tuple[str, str]]:
-    """(article_id, tag) pairs one sent digest or alert carried."""
-    rows = warehouse.rows("SELECT article_id, tag FROM notified_articles WHERE notification_id = ?", [notification_id])
-    return {(str(a), str(t)) for a, t in rows}
-
-
 def story_reports(warehouse: Warehouse, story_ids: Sequence[str]) -> dict[str, list[StoryReport]]:
     """Every stored report of these stories, oldest first: what a digest's "also reported by" lists."""
     if not story_ids:
