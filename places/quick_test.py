@@ -46,16 +46,17 @@ class QuickTest:
     @classmethod
     def for_names(cls, keys: Iterable[tuple[str, ...]]) -> QuickTest:
         openers: set[str] = set()
-        seconds: dict[str, set[str]] = {}
+        seconds_by_word: dict[str, set[str]] = {}
         for key in keys:
-            first = (key[0],) if key[0].isascii() else tuple(p + key[0] for p in _FIRST_WORD_PREFIXES)
             if len(key) == 1:
-                openers.update(first)
-                continue
-            second = (key[1],) if key[1].isascii() else tuple(p + key[1] for p in _LATER_WORD_PREFIXES)
-            for spelling in first:
-                seconds.setdefault(spelling, set()).update(second)
-        return cls(frozenset(openers), {k: frozenset(v) for k, v in seconds.items()})
+                openers.update(_spellings(key[0], _FIRST_WORD_PREFIXES))
+            else:
+                seconds_by_word.setdefault(key[0], set()).update(_spellings(key[1], _LATER_WORD_PREFIXES))
+        second_words: dict[str, frozenset[str]] = {}
+        for word, seconds in seconds_by_word.items():
+            shared = frozenset(seconds)  # one set for all the spellings of a word: stored once in the cache file
+            second_words.update(dict.fromkeys(_spellings(word, _FIRST_WORD_PREFIXES), shared))
+        return cls(frozenset(openers), second_words)
 
     def may_hold_a_name(self, sentence: str, folded: str) -> bool:
         """False only if the careful reading would find no name in `sentence`; `folded` is
@@ -76,8 +77,9 @@ class QuickTest:
         """The test once for a whole text, so that each of its sentences costs a few substring searches."""
         folded = fold(text)
         if _UNUSUAL_LETTER.search(text):
-            return Screen(self, folded, (), (), sentence_by_sentence=True)
-        plain = drop_marks(folded)
+            return Screen(self, folded, (), (), sentence_by_sentence=True, marks=True, apostrophes=True)
+        marks = _MARKS.search(folded) is not None
+        plain = _MARKS.sub("", folded) if marks else folded
         words = set(_ARABIC_WORD.findall(plain)) if not text.isascii() else set()
         words.update(" ".join(_CAPITALISED_WORD.findall(text)).translate(_NO_APOSTROPHES).lower().split())
         openers = tuple(self.openers.intersection(words))
@@ -89,7 +91,15 @@ class QuickTest:
             seconds = tuple(self.second_words[first].intersection(words))
             if seconds:
                 pairs.append((first, seconds))
-        return Screen(self, folded, openers, tuple(pairs), sentence_by_sentence=False)
+        return Screen(
+            self,
+            folded.lower(),  # one character for one: no letter here changes length when lowered
+            openers,
+            tuple(pairs),
+            sentence_by_sentence=False,
+            marks=marks,
+            apostrophes="'" in text or "’" in text or "‘" in text or "`" in text,
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,10 +110,12 @@ class Screen:
     through to the careful reading, never fewer."""
 
     test: QuickTest
-    folded: str  # fold(text): offsets as in the text
+    folded: str  # fold(text), lowered unless sentence_by_sentence: offsets as in the text
     openers: tuple[str, ...]
     pairs: tuple[tuple[str, tuple[str, ...]], ...]
     sentence_by_sentence: bool  # letters the screen is not sure of: each sentence gets the whole test
+    marks: bool  # the text has tashkeel or tatweel, which `tokens` drops inside words
+    apostrophes: bool  # … or apostrophes, which it drops inside Latin words
 
     @property
     def passes_nothing(self) -> bool:
@@ -114,12 +126,17 @@ class Screen:
         folded = self.folded[offset : offset + len(sentence)]
         if self.sentence_by_sentence:
             return self.test.may_hold_a_name(sentence, drop_marks(folded))
-        plain = drop_marks(folded).lower()
-        if "'" in plain or "’" in plain or "‘" in plain or "`" in plain:
+        plain = drop_marks(folded) if self.marks else folded
+        if self.apostrophes:
             plain = plain.translate(_NO_APOSTROPHES)
-        if any(opener in plain for opener in self.openers):
-            return True
+        for opener in self.openers:
+            if opener in plain:
+                return True
         return any(first in plain and any(second in plain for second in seconds) for first, seconds in self.pairs)
+
+
+def _spellings(word: str, prefixes: tuple[str, ...]) -> tuple[str, ...]:
+    return (word,) if word.isascii() else tuple(prefix + word for prefix in prefixes)
 
 
 def fold(text: str) -> str:
