@@ -77,29 +77,20 @@ class QuickTest:
         """The test once for a whole text, so that each of its sentences costs a few substring searches."""
         folded = fold(text)
         if _UNUSUAL_LETTER.search(text):
-            return Screen(self, folded, (), (), sentence_by_sentence=True, marks=True, apostrophes=True)
+            return Screen(self, folded, (), (), sentence_by_sentence=True, marks=True)
         marks = _MARKS.search(folded) is not None
-        plain = _MARKS.sub("", folded) if marks else folded
-        words = set(_ARABIC_WORD.findall(plain)) if not text.isascii() else set()
-        words.update(" ".join(_CAPITALISED_WORD.findall(text)).translate(_NO_APOSTROPHES).lower().split())
-        openers = tuple(self.openers.intersection(words))
-        firsts = self.pair_openers.intersection(words)
-        pairs: list[tuple[str, tuple[str, ...]]] = []
-        if any(first.isascii() for first in firsts):  # a Latin name's second word need not be capitalised
-            words.update(" ".join(_LATIN_WORD.findall(text)).translate(_NO_APOSTROPHES).lower().split())
-        for first in firsts:
-            seconds = tuple(self.second_words[first].intersection(words))
+        arabic = set(_ARABIC_WORD.findall(_MARKS.sub("", folded) if marks else folded)) if not text.isascii() else set()
+        # Latin words are looked for as written (capitalised, apostrophes kept), so "Anah" is not found in "banana"
+        latin = {word: word.translate(_NO_APOSTROPHES).lower() for word in set(_CAPITALISED_WORD.findall(text))}
+        openers = [*self.openers.intersection(arabic), *(w for w, key in latin.items() if key in self.openers)]
+        pairs: list[tuple[str, tuple[str, ...], bool]] = []
+        for first in self.pair_openers.intersection(arabic):
+            seconds = self.second_words[first].intersection(arabic)
             if seconds:
-                pairs.append((first, seconds))
-        return Screen(
-            self,
-            folded.lower(),  # one character for one: no letter here changes length when lowered
-            openers,
-            tuple(pairs),
-            sentence_by_sentence=False,
-            marks=marks,
-            apostrophes="'" in text or "’" in text or "‘" in text or "`" in text,
-        )
+                pairs.append((first, tuple(seconds), False))
+        # A Latin name's second word need not be capitalised: it is looked for in the lowered sentence.
+        pairs.extend((w, tuple(self.second_words[key]), True) for w, key in latin.items() if key in self.pair_openers)
+        return Screen(self, folded, tuple(openers), tuple(pairs), sentence_by_sentence=False, marks=marks)
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,12 +101,11 @@ class Screen:
     through to the careful reading, never fewer."""
 
     test: QuickTest
-    folded: str  # fold(text), lowered unless sentence_by_sentence: offsets as in the text
-    openers: tuple[str, ...]
-    pairs: tuple[tuple[str, tuple[str, ...]], ...]
+    folded: str  # fold(text): offsets as in the text
+    openers: tuple[str, ...]  # Arabic ones folded, Latin ones as the text writes them
+    pairs: tuple[tuple[str, tuple[str, ...], bool], ...]  # first word as above, its second words, Latin?
     sentence_by_sentence: bool  # letters the screen is not sure of: each sentence gets the whole test
     marks: bool  # the text has tashkeel or tatweel, which `tokens` drops inside words
-    apostrophes: bool  # … or apostrophes, which it drops inside Latin words
 
     @property
     def passes_nothing(self) -> bool:
@@ -127,12 +117,15 @@ class Screen:
         if self.sentence_by_sentence:
             return self.test.may_hold_a_name(sentence, drop_marks(folded))
         plain = drop_marks(folded) if self.marks else folded
-        if self.apostrophes:
-            plain = plain.translate(_NO_APOSTROPHES)
         for opener in self.openers:
             if opener in plain:
                 return True
-        return any(first in plain and any(second in plain for second in seconds) for first, seconds in self.pairs)
+        for first, seconds, latin in self.pairs:
+            if first in plain:
+                words = plain.translate(_NO_APOSTROPHES).lower() if latin else plain
+                if any(second in words for second in seconds):
+                    return True
+        return False
 
 
 def _spellings(word: str, prefixes: tuple[str, ...]) -> tuple[str, ...]:
