@@ -197,6 +197,8 @@ def test_team_compose_starts_postgres_an_s3_store_the_server_and_two_workers_of_
     services = compose["services"]
     workers = [s for s in services.values() if "worker start --pool newsmon" in str(s.get("command", ""))]
     assert len(workers) == 2
+    assert all("--limit 1" in str(w["command"]) for w in workers), "one run at a time, so shards spread over them"
+    assert services["prefect-server"]["image"] == f"prefecthq/prefect:{prefect.__version__}-python3.11"
     assert services["postgres"]["image"].startswith("postgres") and services["minio"]["image"] == "minio/minio"
     config = load_config(ROOT / "deploy" / "team" / "newsmon.toml")
     assert config.warehouse.catalog.startswith("postgres:") and "password" not in config.warehouse.catalog
