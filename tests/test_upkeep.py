@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 import warehouse as wh
+from newsmon.config import WarehouseConfig
 from newsmon.errors import WarehouseError
 from newsmon.records import Article, Classification, FetchAttempt, TaggedArticle
 from tests.conftest import query, run_newsmon, write_config
@@ -44,7 +45,7 @@ def tagged(index: int, now: datetime) -> TaggedArticle:
     return TaggedArticle(article, Classification(article.article_id, scores, labels, evidence, "rules-test"))
 
 
-def store_in_passes(path: Path, passes: int = PASSES, per_pass: int = PER_PASS) -> None:
+def store_in_passes(path: Path | WarehouseConfig, passes: int = PASSES, per_pass: int = PER_PASS) -> None:
     """As a season of small passes leaves the lake: a runs row, a batch of articles, their stories, the run closed."""
     with wh.open_warehouse(path) as warehouse:
         for number in range(passes):
