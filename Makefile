@@ -33,6 +33,7 @@ bench: install
 	$(BIN)/python bench/catalogs.py
 	$(BIN)/python bench/run_ids.py
 	$(BIN)/python bench/stories_places.py
+	$(BIN)/python bench/tagging.py
 
 clean:
 	rm -rf $(VENV) newsmon-demo .pytest_cache
