@@ -43,7 +43,7 @@ from newsmon.records import (
     TaggedArticle,
 )
 from places import load_gazetteer
-from stories import StoryAssigner
+from stories import Signals, StoryAssigner
 from stories.storing import assign_pending_stories
 
 log = logging.getLogger(__name__)
@@ -87,6 +87,7 @@ class IngestPass:
         self.stories = StoryAssigner()  # one per pass: the stories open in this pass stay in memory
         self.hosts = PerHostState()  # robots.txt and per-host limits, whichever sources share a host
         self._claimed: set[str] = set()  # article URLs a source of this pass has taken
+        self.signals: dict[str, Signals] = {}  # story signals the workers read from this pass's articles
         self._lock = threading.Lock()
         self._stories_lock = threading.Lock()  # stories are assigned in order, by one caller at a time
 
@@ -132,7 +133,7 @@ class IngestPass:
     def assign_stories(self) -> None:
         """Stories for the articles stored (and any an earlier run left without one), oldest first."""
         with self._stories_lock:
-            assign_pending_stories(self.warehouse, self.gazetteer, self.stories)
+            assign_pending_stories(self.warehouse, self.gazetteer, self.stories, self.signals)
 
     def note_stored(self, stored: list[TaggedArticle]) -> None:
         threshold = self.config.digest.alert_threshold
@@ -234,6 +235,8 @@ async def _pipeline(
             articles_back += 1
             pending.append(result.tagged)
             pending_attempts.append(result.page.attempt)
+            if result.signals is not None:
+                ingest_pass.signals[result.signals.article_id] = result.signals
         else:
             assert result.failure is not None
             failure = result.failure
