@@ -33,17 +33,29 @@ class Warehouse:
         self.label = config.label
         self.read_only = read_only
         self.lock = threading.RLock()
+        self._in_transaction = False  # only changed by the thread holding the lock
 
     @contextmanager
     def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        """One transaction: committed whole or rolled back whole, so a crash leaves no half-written batch."""
+        """One transaction: committed whole or rolled back whole, so a crash leaves no half-written batch.
+
+        A transaction opened inside another (by the same thread, which holds the lock) joins it: the writes of
+        both commit together. On the lake every commit costs tens of milliseconds, so a pass joins the writes that
+        end a source into one.
+        """
         with self.lock:
+            if self._in_transaction:
+                yield self.connection
+                return
             self.connection.execute("BEGIN TRANSACTION")
+            self._in_transaction = True
             try:
                 yield self.connection
             except BaseException:
+                self._in_transaction = False
                 self.connection.execute("ROLLBACK")
                 raise
+            self._in_transaction = False
             self.connection.execute("COMMIT")
 
     def execute(self, sql: str, params: Any = None) -> duckdb.DuckDBPyConnection:
