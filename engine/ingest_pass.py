@@ -100,7 +100,10 @@ class IngestPass:
     def open(cls, config: Config, wait_s: float = 0.0) -> Iterator[IngestPass]:
         """The pass lock, the live warehouse and a runs row; the caller has run `check_before_pass` once."""
         with pass_lock(config.warehouse.path, wait_s=wait_s):
-            warehouse = wh.open_warehouse(config.warehouse)
+            # One DuckDB thread: a pass's statements are small (a batch, a source's record), most of their work is
+            # the lake's catalog bookkeeping, and a second thread doubled its CPU while the extraction workers
+            # already hold every core.
+            warehouse = wh.open_warehouse(config.warehouse, threads=1)
             try:
                 wh.mark_interrupted_runs(warehouse)
                 started = datetime.now(UTC)

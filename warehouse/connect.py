@@ -152,10 +152,13 @@ def lake_exists(config: WarehouseConfig) -> bool:
     return catalog_file is None or catalog_file.exists()
 
 
-def open_warehouse(target: WarehouseConfig | Path, *, read_only: bool = False, migrate: bool = True) -> Warehouse:
+def open_warehouse(
+    target: WarehouseConfig | Path, *, read_only: bool = False, migrate: bool = True, threads: int | None = None
+) -> Warehouse:
     """Open the lake (creating it if needed), bring its schema up to date, and move an old single-file warehouse in.
 
     `target` is the [warehouse] config, or for tests and scripts the path that names an embedded lake beside it.
+    `threads` caps DuckDB's own threads for this session (default: one per core).
     """
     config = target if isinstance(target, WarehouseConfig) else WarehouseConfig.beside(target)
     catalog_file = sqlite_catalog_file(config.catalog)
@@ -166,6 +169,8 @@ def open_warehouse(target: WarehouseConfig | Path, *, read_only: bool = False, m
         prepare_embedded_catalog(config)
     try:
         connection = open_lake_connection(config, read_only=read_only)
+        if threads is not None:
+            connection.execute(f"SET threads = {int(threads)}")
     except duckdb.Error as exc:
         raise WarehouseError(f"{config.label}: cannot open the warehouse: {first_line(exc)}") from exc
     warehouse = Warehouse(connection, config, read_only)
