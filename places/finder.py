@@ -14,6 +14,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from places.gazetteer import MAX_NAME_WORDS, Entry, Gazetteer
+from places.quick_test import drop_marks, fold
 from places.text import Token, tokens
 
 TITLE_WEIGHT = 3.0
@@ -124,12 +125,22 @@ def find_places(gazetteer: Gazetteer, title: str, text: str) -> list[PlaceFindin
     return findings
 
 
-def find_mentions(gazetteer: Gazetteer, title: str, text: str) -> list[Mention]:
-    """Every gazetteer name in the title and text, weighted by where and how it is used."""
+def find_mentions(gazetteer: Gazetteer, title: str, text: str, *, every_sentence: bool = False) -> list[Mention]:
+    """Every gazetteer name in the title and text, weighted by where and how it is used.
+
+    Sentences that fail the quick test (places/quick_test.py) are not read: most sentences, and none the careful
+    reading would find a name in. `every_sentence` reads them all, to show that (slower; for tests)."""
     mentions: list[Mention] = []
     dateline_end = _dateline_end(text)
-    for number, (sentence, offset) in enumerate(_sentences(title, text)):
-        if _cannot_name_a_place(gazetteer, sentence):
+    screen = gazetteer.quick_test.screen(text)
+    sentences = [(title, -1)] if screen.passes_nothing and not every_sentence else _sentences(title, text)
+    for number, (sentence, offset) in enumerate(sentences):
+        if every_sentence:
+            pass
+        elif number == 0:
+            if not gazetteer.quick_test.may_hold_a_name(title, drop_marks(fold(title))):
+                continue
+        elif not screen.may_hold_a_name(sentence, offset):
             continue
         words = tokens(sentence)
         found = _match(gazetteer, words)
@@ -151,18 +162,6 @@ def find_mentions(gazetteer: Gazetteer, title: str, text: str) -> list[Mention]:
                     weight *= CAPITAL_FACTOR
             mentions.append(Mention(entry, surface, number, weight))
     return mentions
-
-
-_CAPITALISED_WORD = re.compile(r"[A-Z][A-Za-z']*")  # Latin names are written with a capital
-
-
-def _cannot_name_a_place(gazetteer: Gazetteer, sentence: str) -> bool:
-    """A quick test before the careful one: an ASCII sentence none of whose words starts a name is skipped (most
-    sentences of most articles), at the cost of one regex and one set operation instead of a Token per word."""
-    if not sentence.isascii():
-        return False
-    capitalised = _CAPITALISED_WORD.findall(sentence)
-    return gazetteer.first_words.isdisjoint(w.replace("'", "").lower() for w in capitalised)
 
 
 def _sentences(title: str, text: str) -> list[tuple[str, int]]:
@@ -188,38 +187,36 @@ def _dateline_end(text: str) -> int:
 
 def _match(gazetteer: Gazetteer, words: list[Token]) -> list[tuple[Entry, int, int]]:
     """Longest names first, left to right; a Latin name must be written with a capital."""
-    found = []
-    i = 0
+    found: list[tuple[Entry, int, int]] = []
     first_words = gazetteer.first_words
-    while i < len(words):
-        hit = None
-        if not any(form in first_words for form in words[i].forms):
-            i += 1
+    free = 0  # the first word not inside a name already found
+    for i, word in enumerate(words):
+        if i < free or first_words.isdisjoint(word.forms) or (word.forms[0].isascii() and not word.capitalised):
             continue
-        for length in range(min(MAX_NAME_WORDS, len(words) - i), 0, -1):
-            rest = tuple(w.forms[0] for w in words[i + 1 : i + length])
-            for form in words[i].forms:
-                key = (form, *rest)
-                entry = gazetteer.names.get(key)
-                if entry is None or (words[i].forms[0].isascii() and not words[i].capitalised):
-                    continue
-                if key in gazetteer.ambiguous and not _before(words, i, PLACE_WORDS, 1):
-                    continue
-                if entry.id.startswith("geonames:") and (
-                    form != words[i].forms[0]
-                    or (key in gazetteer.town_words and not _before(words, i, SETTLEMENT_WORDS, 1))
-                ):
-                    continue  # a GeoNames town needs its plain spelling, and a one-word Arabic one a settlement word
-                hit = (entry, i, i + length - 1)
-                break
-            if hit:
-                break
-        if hit:
+        hit = _longest_name_at(gazetteer, words, i)
+        if hit is not None:
             found.append(hit)
-            i = hit[2] + 1
-        else:
-            i += 1
+            free = hit[2] + 1
     return found
+
+
+def _longest_name_at(gazetteer: Gazetteer, words: list[Token], i: int) -> tuple[Entry, int, int] | None:
+    for length in range(min(MAX_NAME_WORDS, len(words) - i), 0, -1):
+        rest = tuple(w.forms[0] for w in words[i + 1 : i + length])
+        for form in words[i].forms:
+            key = (form, *rest)
+            entry = gazetteer.names.get(key)
+            if entry is None:
+                continue
+            if key in gazetteer.ambiguous and not _before(words, i, PLACE_WORDS, 1):
+                continue
+            if entry.id.startswith("geonames:") and (
+                form != words[i].forms[0]
+                or (key in gazetteer.town_words and not _before(words, i, SETTLEMENT_WORDS, 1))
+            ):
+                continue  # a GeoNames town needs its plain spelling, and a one-word Arabic one a settlement word
+            return entry, i, i + length - 1
+    return None
 
 
 _LIST_GAPS = frozenset({"", ",", "،", "and", ", and", "or", ", or", "و", "، و"})

@@ -8,8 +8,15 @@ places/data/sites.toml plus any file an analyst adds.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import functools
+import hashlib
+import importlib.util
+import os
+import pickle
+import sys
+import tempfile
 import tomllib
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -18,11 +25,13 @@ from pathlib import Path
 from typing import Any
 
 from newsmon.errors import ConfigError
+from places.quick_test import QuickTest
 from places.text import fold_display, name_key
 
 COUNTRIES = ("IQ", "SY")
 DISPLAY_NAMES = {"IQ-BG": "Baghdad"}  # the package lists the French "Bagdad" as its English name
 MAX_NAME_WORDS = 4
+CACHE_FORMAT = 1  # raise when the stored form changes in a way the hashed code would not show
 
 # GeoNames lists every hamlet's alternate names; these are also everyday words, so a town spelled only this way
 # is left to the curated file. Checked against folded keys (Latin lowercased, Arabic without its article).
@@ -59,10 +68,12 @@ class Gazetteer:
     # GeoNames' one-word Arabic town names are often everyday words too (زيارة "visit", سلمية "peaceful",
     # الرياض "Riyadh" is also a Kirkuk village): they count only right after a word that names a settlement.
     town_words: frozenset[tuple[str, ...]] = frozenset()
+    quick_test: QuickTest = field(init=False, compare=False, repr=False)  # which sentences may hold a name
 
     def __post_init__(self) -> None:
         if not self.first_words:
             object.__setattr__(self, "first_words", frozenset(key[0] for key in self.names))
+        object.__setattr__(self, "quick_test", QuickTest.for_names(self.names))
 
     def lookup(self, name: str) -> Entry | None:
         return self.names.get(name_key(name))
@@ -72,7 +83,84 @@ class Gazetteer:
 def load_gazetteer(extra_names: Path | None = None) -> Gazetteer:
     """The shipped gazetteer, plus an analyst's file of the same shape as places/data/sites.toml.
 
-    Cached per process: the pre-pass check, the workers and story assignment share one load (≈0.5 s)."""
+    Cached per process (the pre-pass check, the workers and story assignment share one load), and on disk: built
+    once (≈0.5 s) into the cache folder (`cache_folder()`) under a name that hashes everything it is built from
+    (the package's data and code, the `iso3166-2` data, the analyst's file), so any change builds it anew; later
+    processes read it in milliseconds. An unwritable cache folder only costs the build."""
+    curated = [("places/data/sites.toml", (resources.files("places") / "data" / "sites.toml").read_bytes())]
+    if extra_names is not None:
+        try:
+            curated.append((str(extra_names), extra_names.read_bytes()))
+        except OSError as exc:
+            raise ConfigError(f"{extra_names}: cannot read the extra place names: {exc.strerror or exc}") from exc
+    stored = cache_folder() / f"gazetteer-{_fingerprint(curated)}.pickle"
+    try:
+        found = pickle.loads(stored.read_bytes())
+        if isinstance(found, Gazetteer):
+            return found
+    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError, TypeError, ValueError):
+        pass  # absent, unreadable or from another version of the code: build it
+    texts = [(where, _utf8(where, data)) for where, data in curated]
+    gazetteer = _build(texts)
+    _store(stored, pickle.dumps(gazetteer, protocol=pickle.HIGHEST_PROTOCOL))
+    return gazetteer
+
+
+def cache_folder() -> Path:
+    """$NEWSMON_CACHE_DIR, else $XDG_CACHE_HOME/newsmon, else ~/.cache/newsmon."""
+    if os.environ.get("NEWSMON_CACHE_DIR"):
+        return Path(os.environ["NEWSMON_CACHE_DIR"])
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "newsmon"
+
+
+def _fingerprint(curated: list[tuple[str, bytes]]) -> str:
+    digest = hashlib.sha256(f"{CACHE_FORMAT} {sys.version_info[:2]}".encode())
+    for module in ("gazetteer.py", "text.py", "quick_test.py"):
+        digest.update((Path(__file__).parent / module).read_bytes())
+    digest.update((resources.files("places") / "data" / "towns.tsv").read_bytes())
+    digest.update(_iso3166_data_stamp().encode())
+    for where, data in curated:
+        digest.update(f"\0{where}\0{len(data)}\0".encode() + data)
+    return digest.hexdigest()[:24]
+
+
+def _iso3166_data_stamp() -> str:
+    """The installed `iso3166-2` data's path, size and time, without importing the package (≈0.2 s)."""
+    spec = importlib.util.find_spec("iso3166_2")
+    if spec is None or not spec.submodule_search_locations:
+        return "iso3166_2 missing"
+    data = Path(next(iter(spec.submodule_search_locations))) / "iso3166-2.json"
+    try:
+        stat = data.stat()
+    except OSError:
+        return f"{data} missing"
+    return f"{data} {stat.st_size} {stat.st_mtime_ns}"
+
+
+def _store(path: Path, data: bytes) -> None:
+    """Written whole or not at all (several worker processes may build it at once); failures only cost speed."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".gazetteer-")
+    except OSError:
+        return
+    try:
+        with os.fdopen(handle, "wb") as out:
+            out.write(data)
+        os.replace(temporary, path)
+    except OSError:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+
+
+def _utf8(where: str, data: bytes) -> str:
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{where}: not UTF-8 text (byte {data[exc.start]:#04x} at offset {exc.start}).") from exc
+
+
+def _build(curated: list[tuple[str, str]]) -> Gazetteer:
     governorates, gov_names = _governorates()
     names: dict[tuple[str, ...], Entry] = {}
     for key, entries in _towns().items():
@@ -81,14 +169,7 @@ def load_gazetteer(extra_names: Path | None = None) -> Gazetteer:
             names[key] = min(entries, key=lambda e: e.id)
     town_words = frozenset(k for k, e in names.items() if len(k) == 1 and not k[0].isascii())
     names.update(gov_names)
-    data = resources.files("places") / "data" / "sites.toml"
     ambiguous: set[tuple[str, ...]] = set()
-    curated = [("places/data/sites.toml", data.read_text(encoding="utf-8"))]
-    if extra_names is not None:
-        try:
-            curated.append((str(extra_names), extra_names.read_text(encoding="utf-8")))
-        except OSError as exc:
-            raise ConfigError(f"{extra_names}: cannot read the extra place names: {exc.strerror or exc}") from exc
     never: set[tuple[str, ...]] = set()
     for where, text in curated:
         sites, not_places = _sites(where, text, set(governorates))

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass
+from typing import NamedTuple
 
 # Arabic articles as transliterated ("al-", "ash-", "ez-"): dropped from names and text alike, so spellings
 # with and without them meet. They are never names on their own.
@@ -18,14 +18,15 @@ LATIN_ARTICLES = frozenset(
 _LATIN_WORD = re.compile(r"[^\W\d_]+(?:['’‘ʿʾ`][^\W\d_]+)*", re.UNICODE)
 _ARABIC_WORD = re.compile(r"[\u0621-\u064a\u0671-\u06d3]+")
 _TASHKEEL = re.compile(r"[\u064b-\u065f\u0670\u0640]")
-_ARABIC_FOLD = str.maketrans({"أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا", "ة": "ه", "ى": "ي", "ئ": "ي", "ؤ": "و",
-                              "ک": "ك", "ی": "ي", "ە": "ه"})  # fmt: skip
+ARABIC_LETTER_VARIANTS = (("أ", "ا"), ("إ", "ا"), ("آ", "ا"), ("ٱ", "ا"), ("ة", "ه"), ("ى", "ي"), ("ئ", "ي"),
+                          ("ؤ", "و"), ("ک", "ك"), ("ی", "ي"), ("ە", "ه"))  # fmt: skip
+_ARABIC_FOLD = str.maketrans(dict(ARABIC_LETTER_VARIANTS))
 _PROCLITICS = "وبلفك"
 
 
-@dataclass(frozen=True, slots=True)
-class Token:
-    """One word of a text: its folded forms (the first is the plain one) and where it stands."""
+class Token(NamedTuple):
+    """One word of a text: its folded forms (the first is the plain one) and where it stands. A named tuple, not a
+    dataclass: an article's sentences make tens of thousands of these, and a tuple is made fastest."""
 
     forms: tuple[str, ...]
     start: int
@@ -49,7 +50,10 @@ def fold_latin(word: str) -> str:
 
 def arabic_core(word: str) -> str:
     """An Arabic word without diacritics, its letter variants folded and its article removed."""
-    word = _TASHKEEL.sub("", word).translate(_ARABIC_FOLD)
+    return _without_article(_TASHKEEL.sub("", word).translate(_ARABIC_FOLD))
+
+
+def _without_article(word: str) -> str:
     for prefix in ("وال", "بال", "فال", "كال"):
         if word.startswith(prefix) and len(word) > len(prefix) + 1:
             return word[len(prefix) :]
@@ -68,21 +72,37 @@ def name_key(name: str) -> tuple[str, ...]:
     return tuple(w for w in words if w not in LATIN_ARTICLES)
 
 
+_WORD = re.compile(r"[\u0621-\u064a\u0671-\u06d3\u064b-\u065f\u0670\u0640]+|" + _LATIN_WORD.pattern)
+_FORMS_CACHE_SIZE = 200_000  # words; a long-running worker starts again when its cache reaches this
+_forms_cache: dict[str, tuple[tuple[str, ...], bool] | None] = {}
+
+
 def tokens(text: str) -> list[Token]:
     """The words of `text` that could be part of a name, articles dropped, with their positions."""
     found: list[Token] = []
-    for match in re.finditer(r"[\u0621-\u064a\u0671-\u06d3\u064b-\u065f\u0670\u0640]+|" + _LATIN_WORD.pattern, text):
+    cache = _forms_cache
+    for match in _WORD.finditer(text):
         word = match.group()
-        if _ARABIC_WORD.match(word):
-            core = arabic_core(word)
-            forms = [core]
-            plain = _TASHKEEL.sub("", word).translate(_ARABIC_FOLD)
-            if plain[:1] in _PROCLITICS and len(plain) > 4 and not plain.startswith(("ال", "لل")):
-                forms.append(arabic_core(plain[1:]))  # بسنجار → سنجار; the plain form stays first (بغداد)
-            found.append(Token(tuple(forms), match.start(), match.end(), False))
-        else:
-            folded = fold_latin(word)
-            if folded in LATIN_ARTICLES:
-                continue
-            found.append(Token((folded,), match.start(), match.end(), word[:1].isupper()))
+        try:
+            known = cache[word]
+        except KeyError:
+            if len(cache) >= _FORMS_CACHE_SIZE:
+                cache.clear()
+            known = cache[word] = _forms(word)
+        if known is not None:
+            found.append(Token(known[0], match.start(), match.end(), known[1]))
     return found
+
+
+def _forms(word: str) -> tuple[tuple[str, ...], bool] | None:
+    """A word's folded forms and whether it is capitalised, or None for a Latin article."""
+    if _ARABIC_WORD.match(word):
+        plain = _TASHKEEL.sub("", word).translate(_ARABIC_FOLD)
+        if plain[:1] in _PROCLITICS and len(plain) > 4 and not plain.startswith(("ال", "لل")):
+            # بسنجار → سنجار; the plain form stays first (بغداد)
+            return (_without_article(plain), _without_article(plain[1:])), False
+        return (_without_article(plain),), False
+    folded = fold_latin(word)
+    if folded in LATIN_ARTICLES:
+        return None
+    return (folded,), word[:1].isupper()

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import atexit
 import json
 import os
+import shutil
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -13,6 +16,9 @@ import pytest
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
 os.environ.setdefault("PREFECT_LOGGING_TO_API_ENABLED", "false")
+if "NEWSMON_CACHE_DIR" not in os.environ:  # the built gazetteer goes to a folder of this run, not the user's cache
+    os.environ["NEWSMON_CACHE_DIR"] = tempfile.mkdtemp(prefix="newsmon-test-cache-")
+    atexit.register(shutil.rmtree, os.environ["NEWSMON_CACHE_DIR"], ignore_errors=True)
 
 from click.testing import CliRunner, Result  # noqa: E402
 
