@@ -234,7 +234,10 @@ def _guarded_acronym_positions(rules: TagRules, matches: list[Match], units: tup
     if not rules.guarded_acronyms:
         return set()
     core_words = {p.keys for p in rules.terms}
-    foreign = set()
+    # A negative phrase with the acronym in it ("ISIS neutron source") says what it stands for in this article:
+    # "a beamline at ISIS" two sentences later is the same facility.
+    foreign = {units[m.unit].words[i] for m in matches if m.kind == NEGATIVE for i in range(m.start, m.end)
+               if units[m.unit].words[i] in rules.guarded_acronyms}
     for unit in units:
         for acronym in rules.guarded_acronyms:
             for found in re.finditer(r"\(\s*" + acronym + r"\s*\)", unit.text):

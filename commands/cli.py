@@ -165,15 +165,29 @@ def print_pass_summary(summary: Any) -> None:
 @config_option
 @click.option("--wait", "wait_s", type=float, default=0.0, show_default=True,
               help="Seconds to wait for a running pass to finish before giving up.")  # fmt: skip
-def run(config_path: Path | None, wait_s: float) -> None:
+@click.option("--pool", "pool", default=None,
+              help="Hand the pass to this work pool (see `newsmon deploy`) and wait for it: its live workers "
+                   "share the sources.")  # fmt: skip
+def run(config_path: Path | None, wait_s: float, pool: str | None) -> None:
     """Run one ingest pass over every source, as a Prefect flow run, and print a summary.
 
+    With --pool, the pass runs on the work pool's workers at $PREFECT_API_URL instead of here, with the config
+    the deployment names, and its sources are shared by every live worker; the summary is the same.
+
     Exit codes: 0 the pass completed, even if some sources or articles failed (they are listed);
-    1 refused: bad config, warehouse not writable, or another pass is running; 2 usage error.
+    1 refused: bad config, warehouse not writable, another pass is running, or the pool's pass could not run or
+    was lost; 2 usage error.
 
     Example: newsmon run --config newsmon.toml
     """
     config = _load(config_path)
+    if pool is not None:
+        if not pool.strip():
+            raise NewsmonError("--pool: name a work pool, such as newsmon")
+        from flows.ingest import run_pass_on_pool
+
+        print_pass_summary(run_pass_on_pool(config, pool))
+        return
     from engine import check_before_pass
     from newsmon.passlock import pass_lock
 

@@ -299,7 +299,7 @@ async def _pipeline(
     summary.alarm = same_failure_alarm(reasons, first_error, articles_back)
     if summary.alarm:
         log.warning("source %s: %s", source.name, summary.alarm)
-    with ingest_pass.warehouse.transaction():  # the last batch and the source's record: one commit
+    with ingest_pass.warehouse.one_commit():  # the last batch and the source's record
         store(take_batch())
         if discovery is not None:
             record_discovery(ingest_pass, source, discovery, summary)
@@ -325,7 +325,7 @@ def record_discovery(
     One transaction, or the caller's."""
     errors = [a.error for a in discovery.attempts if a.error]
     ok = not discovery.failed
-    with ingest_pass.warehouse.transaction():
+    with ingest_pass.warehouse.one_commit():
         wh.record_fetch_attempts(ingest_pass.warehouse, ingest_pass.run_id, discovery.attempts)
         wh.update_source_state(
             ingest_pass.warehouse,

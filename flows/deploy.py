@@ -18,11 +18,13 @@ import yaml
 from prefect import __version__ as prefect_version
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.actions import WorkPoolCreate
+from prefect.client.schemas.objects import ConcurrencyLimitStrategy, ConcurrencyOptions
 from prefect.deployments.runner import RunnerDeployment
 from prefect.exceptions import ObjectNotFound, PrefectHTTPStatusError
 from prefect.settings import get_current_settings
 from prefect.types.entrypoint import EntrypointType
 
+from flows.ingest import SHARD_DEPLOYMENT, ingest_flow, ingest_shard_flow
 from flows.serve import deployments
 from newsmon.config import Config
 from newsmon.errors import NewsmonError
@@ -33,8 +35,23 @@ WORK_QUEUE = "default"
 
 
 def pool_deployments(config: Config, *, config_path: str | None = None) -> list[RunnerDeployment]:
-    """The served deployments, entered by module path, reading `config_path` (default: the config's own path)."""
-    return deployments(config, config_path=config_path, entrypoint_type=EntrypointType.MODULE_PATH)
+    """The served deployments, entered by module path, reading `config_path` (default: the config's own path),
+    plus what a shared pass needs on a pool: the shard deployment its coordinator hands shards to, and one ingest
+    pass at a time (a second waits for the first), since URL claims keep shards apart only within one pass."""
+    planned: list[RunnerDeployment] = deployments(
+        config, config_path=config_path, entrypoint_type=EntrypointType.MODULE_PATH
+    )
+    for deployment in planned:
+        if deployment.flow_name == ingest_flow.name:
+            deployment.concurrency_limit = 1
+            deployment.concurrency_options = ConcurrencyOptions(collision_strategy=ConcurrencyLimitStrategy.ENQUEUE)
+    shard: RunnerDeployment = ingest_shard_flow.to_deployment(  # type: ignore[assignment]
+        name=SHARD_DEPLOYMENT.split("/")[1],
+        description="Some sources of a pass shared by the pool; started by the ingest pass, never on a schedule.",
+        parameters={"config_path": config_path or str(config.path)},
+        entrypoint_type=EntrypointType.MODULE_PATH,
+    )
+    return [*planned, shard]
 
 
 def register_deployments(config: Config, *, pool: str = DEFAULT_POOL, config_path: str | None = None) -> list[str]:

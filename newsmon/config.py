@@ -123,6 +123,14 @@ class ScheduleConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class PoolConfig:
+    """How a pass handed to a work pool (`newsmon run --pool`, or its schedule there) is shared by the workers."""
+
+    shards_per_worker: int = defaults.SHARDS_PER_WORKER
+    lost_after_s: float = defaults.SHARD_LOST_AFTER_S
+
+
+@dataclass(frozen=True, slots=True)
 class Config:
     path: Path  # the file this was read from
     warehouse: WarehouseConfig
@@ -133,6 +141,7 @@ class Config:
     places: PlacesConfig = PlacesConfig()
     digest: DigestConfig = DigestConfig()
     schedule: ScheduleConfig = ScheduleConfig()
+    pool: PoolConfig = PoolConfig()
 
 
 def find_config_path(explicit: str | os.PathLike[str] | None) -> Path:
@@ -173,7 +182,7 @@ def _missing_config(config_path: Path, explicit: str | os.PathLike[str] | None) 
 def parse_config(raw: Mapping[str, Any], config_path: Path) -> Config:
     reader = _Reader(config_path)
     base = config_path.resolve().parent
-    sections = {"warehouse", "sources", "fetch", "extract", "classifier", "places", "digest", "schedule"}
+    sections = {"warehouse", "sources", "fetch", "extract", "classifier", "places", "digest", "schedule", "pool"}
     reader.only_keys(raw, "", sections)
 
     wh = reader.table(raw, "warehouse")
@@ -219,6 +228,9 @@ def parse_config(raw: Mapping[str, Any], config_path: Path) -> Config:
         ingest=reader.cron(sched_raw, "ingest", defaults.INGEST_CRON),
         digest=reader.cron(sched_raw, "digest", defaults.DIGEST_CRON),
     )
+    pool = PoolConfig(**reader.fields(reader.table(raw, "pool"), "[pool]", PoolConfig))
+    if pool.shards_per_worker < 1 or pool.lost_after_s < 5:
+        raise reader.fail("[pool] shards_per_worker must be at least 1, and lost_after_s at least 5 (seconds).")
     return Config(
         path=config_path.resolve(),
         warehouse=warehouse,
@@ -229,6 +241,7 @@ def parse_config(raw: Mapping[str, Any], config_path: Path) -> Config:
         places=places,
         digest=digest,
         schedule=schedule,
+        pool=pool,
     )
 
 

@@ -27,3 +27,5 @@ DIGEST_CRON = "0 7 * * *"
 PASS_LOCK_WAIT_S = 120.0  # a scheduled pass waits this long for a digest or retag holding the warehouse, then gives up
 RETRY_FAILED_FOR_DAYS = 3  # a page that failed for a passing reason is tried again by the next passes for this long
 RETRY_FAILED_MAX_ATTEMPTS = 10  # … at most this many attempts in all (3 a pass), so a dead page stops costing requests
+SHARDS_PER_WORKER = 1  # a team pass's sources are split into this many shards per live worker of the pool
+SHARD_LOST_AFTER_S = 60.0  # a pool run with no sign of life for this long is lost (its machine died): the pass goes on

@@ -86,7 +86,7 @@ def _no_config_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
         ),
         pytest.param(
             "[warehous]\n",
-            "unknown key 'warehous'. Known keys: classifier, digest, extract, fetch, places, schedule, sources, "
+            "unknown key 'warehous'. Known keys: classifier, digest, extract, fetch, places, pool, schedule, sources, "
             "warehouse.",
             id="unknown-table",
         ),

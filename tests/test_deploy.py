@@ -67,7 +67,7 @@ def test_deploy_registers_what_serve_serves_with_the_configs_schedule(tmp_path: 
     config = write_config(tmp_path, [], extra=SCHEDULE)
     result = run_newsmon("deploy", "--config", config)
     assert result.exit_code == 0, result.output
-    assert result.stdout.count("registered ") == 3
+    assert result.stdout.count("registered ") == 4
 
     registered = _registered()
     assert registered["newsmon-ingest"]["crons"] == ["*/15 * * * *"]
@@ -76,6 +76,10 @@ def test_deploy_registers_what_serve_serves_with_the_configs_schedule(tmp_path: 
     assert alert["concurrency_limit"] == 1 and alert["collision"] == ConcurrencyLimitStrategy.CANCEL_NEW
     assert alert["intervals"] == [(timedelta(minutes=20), FLUSH_ANCHOR)]
     assert alert["expects"] == [ALERT_EVENT]
+    ingest = registered["newsmon-ingest"]
+    assert ingest["concurrency_limit"] == 1 and ingest["collision"] == ConcurrencyLimitStrategy.ENQUEUE, (
+        "one team pass at a time: a second waits for the first"
+    )
     for name, facts in registered.items():
         assert facts["work_pool"] == "newsmon", name
         assert facts["parameters"] == {"config_path": str(config.resolve())}
@@ -95,7 +99,7 @@ def test_deploy_to_a_named_pool_creates_it_and_puts_every_deployment_there(tmp_p
     config = write_config(tmp_path, [], extra=SCHEDULE)
     result = run_newsmon("deploy", "--config", config, "--pool", "team-pool")
     assert result.exit_code == 0, result.output
-    assert result.stdout.count("in work pool 'team-pool'") == 3
+    assert result.stdout.count("in work pool 'team-pool'") == 4
     assert {facts["work_pool"] for facts in _registered().values()} == {"team-pool"}
     with get_client(sync_client=True) as client:
         assert client.read_work_pool("team-pool").type == "process"
@@ -193,6 +197,8 @@ def test_team_compose_starts_postgres_an_s3_store_the_server_and_two_workers_of_
     services = compose["services"]
     workers = [s for s in services.values() if "worker start --pool newsmon" in str(s.get("command", ""))]
     assert len(workers) == 2
+    assert all("--limit 1" in str(w["command"]) for w in workers), "one run at a time, so shards spread over them"
+    assert services["prefect-server"]["image"] == f"prefecthq/prefect:{prefect.__version__}-python3.11"
     assert services["postgres"]["image"].startswith("postgres") and services["minio"]["image"] == "minio/minio"
     config = load_config(ROOT / "deploy" / "team" / "newsmon.toml")
     assert config.warehouse.catalog.startswith("postgres:") and "password" not in config.warehouse.catalog

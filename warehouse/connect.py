@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import os
+import random
 import tempfile
 import threading
-from collections.abc import Iterable, Iterator, Sequence
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 import duckdb
 
@@ -34,14 +37,16 @@ class Warehouse:
         self.read_only = read_only
         self.lock = threading.RLock()
         self._in_transaction = False  # only changed by the thread holding the lock
+        # Written by other processes at the same moment (a shard of a team pass): stores then take the claim turn
+        # (warehouse/claims.py), so two machines never both store one story found under two URLs.
+        self.shared = False
 
     @contextmanager
     def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
         """One transaction: committed whole or rolled back whole, so a crash leaves no half-written batch.
 
         A transaction opened inside another (by the same thread, which holds the lock) joins it: the writes of
-        both commit together. On the lake every commit costs tens of milliseconds, so a pass joins the writes that
-        end a source into one.
+        both commit together (see `one_commit`).
         """
         with self.lock:
             if self._in_transaction:
@@ -57,6 +62,18 @@ class Warehouse:
                 raise
             self._in_transaction = False
             self.connection.execute("COMMIT")
+
+    @contextmanager
+    def one_commit(self) -> Iterator[None]:
+        """The writes made inside commit together, as one transaction: on the lake every commit costs tens of
+        milliseconds of catalog work, so a pass joins the writes that end a source. Not while other processes
+        write at the same moment (`shared`): there each write keeps its own transaction, which `retry_conflicts`
+        can run again alone after a conflict."""
+        if self.shared:
+            yield
+            return
+        with self.transaction():
+            yield
 
     def execute(self, sql: str, params: Any = None) -> duckdb.DuckDBPyConnection:
         with self.lock:
@@ -75,6 +92,33 @@ class Warehouse:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+CONFLICT_ATTEMPTS = 50
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def retry_conflicts(write: Callable[Concatenate[Warehouse, P], R]) -> Callable[Concatenate[Warehouse, P], R]:
+    """Run a write (one transaction) again when DuckLake refuses its commit for a conflict with another process's
+    commit, such as two updates of one table's file: the transaction rolled back whole, so running it again on
+    what the other process committed is safe. One process alone never conflicts, so a local pass never waits."""
+
+    @functools.wraps(write)
+    def again(warehouse: Warehouse, *args: P.args, **kwargs: P.kwargs) -> R:
+        for attempt in range(CONFLICT_ATTEMPTS):
+            try:
+                return write(warehouse, *args, **kwargs)
+            except duckdb.TransactionException as exc:
+                if attempt == CONFLICT_ATTEMPTS - 1:
+                    raise WarehouseError(
+                        f"{warehouse.label}: {write.__name__} conflicted with other writers {CONFLICT_ATTEMPTS} "
+                        f"times: {first_line(exc)}"
+                    ) from exc
+                time.sleep(random.uniform(0.01, 0.05) * (attempt + 1))
+        raise AssertionError("unreachable")
+
+    return again  # type: ignore[return-value]  # functools.wraps keeps the signature; mypy cannot see it
 
 
 VARCHAR_LIST = "from_json(?, '[\"VARCHAR\"]')"

@@ -13,7 +13,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from newsmon.records import TAGS, Classification, FetchAttempt, PassSummary, TaggedArticle
-from warehouse.connect import VARCHAR_LIST, Warehouse, as_json_list, insert_rows
+from warehouse.claims import in_turn, take_turn
+from warehouse.connect import VARCHAR_LIST, Warehouse, as_json_list, insert_rows, retry_conflicts
 from warehouse.stories import place_rows, write_places
 
 
@@ -49,22 +50,34 @@ def this_worker() -> str:
 
 
 def next_id(con: Any, table: str, column: str) -> int:
-    """The next key of a table the lake numbers itself (no sequences in DuckLake): called inside the transaction
-    that inserts the row, and under the pass lock, so no other writer takes the same number."""
+    """The next key of a table the lake numbers itself (no sequences in DuckLake), read inside the transaction that
+    inserts the row. Alone it is safe only for one writer at a time; `start_run` takes the claim turn around it."""
     row = con.execute(f"SELECT coalesce(max({column}), 0) + 1 FROM {table}").fetchone()
     return int(row[0])
 
 
 def start_run(warehouse: Warehouse, started_at: datetime, sources: int) -> int:
-    with warehouse.transaction() as con:
+    """A new runs row, numbered max + 1. Passes on two machines sharing a catalog could read the same max at once:
+    the number is taken in the claim turn (warehouse/claims.py), so one of them commits and the other retries."""
+
+    def insert(con: Any) -> int:
         run_id = next_id(con, "runs", "run_id")
         con.execute(
             "INSERT INTO runs (run_id, started_at, status, sources) VALUES (?, ?, 'running', ?)",
             [run_id, _naive_utc(started_at), sources],
         )
-    return run_id
+        return run_id
+
+    return in_turn(warehouse, insert, "number a new run")
 
 
+def run_status(warehouse: Warehouse, run_id: int) -> str | None:
+    """`running`, `completed` or `interrupted`; None for a run the lake does not hold."""
+    rows = warehouse.rows("SELECT status FROM runs WHERE run_id = ?", [run_id])
+    return str(rows[0][0]) if rows else None
+
+
+@retry_conflicts
 def finish_run(warehouse: Warehouse, summary: PassSummary) -> None:
     warehouse.execute(
         "UPDATE runs SET finished_at = ?, status = 'completed', items_seen = ?, articles_new = ?, failures = ? "
@@ -79,6 +92,7 @@ def finish_run(warehouse: Warehouse, summary: PassSummary) -> None:
     )
 
 
+@retry_conflicts
 def discard_run(warehouse: Warehouse, run_id: int) -> None:
     """Remove the runs row of a job that stored nothing (an import of what is already stored leaves no trace)."""
     with warehouse.transaction() as con:
@@ -88,6 +102,7 @@ def discard_run(warehouse: Warehouse, run_id: int) -> None:
         )
 
 
+@retry_conflicts
 def mark_interrupted_runs(warehouse: Warehouse) -> int:
     """Runs left 'running' by a crashed process are marked 'interrupted' when the next pass starts."""
     with warehouse.transaction() as con:
@@ -111,6 +126,7 @@ def known_urls(warehouse: Warehouse, urls: Iterable[str]) -> set[str]:
     return {row[0] for row in rows}
 
 
+@retry_conflicts
 def store_tagged_articles(
     warehouse: Warehouse, run_id: int, tagged: Sequence[TaggedArticle], attempts: Sequence[FetchAttempt]
 ) -> list[TaggedArticle]:
@@ -121,6 +137,8 @@ def store_tagged_articles(
     """
     now = datetime.now(UTC).replace(tzinfo=None)
     with warehouse.transaction() as con:
+        if warehouse.shared:
+            take_turn(con)  # the dedup below reads what other machines stored: no store of theirs may commit between
         urls = [t.article.url for t in tagged]
         hashes = [t.article.content_hash for t in tagged]
         existing_url: dict[str, str] = {}
@@ -189,6 +207,7 @@ def _write_tags(con: Any, classifications: Sequence[Classification], now: dateti
     insert_rows(con, "article_tags", TAG_COLUMNS, tag_rows, absent_on=("article_id", "tag"))
 
 
+@retry_conflicts
 def replace_tags(warehouse: Warehouse, classifications: Sequence[Classification]) -> None:
     """Re-scoring (`newsmon retag`): keep every version's scores, make this version's labels the current tags.
     Each classification's `id` is its article's id."""
@@ -206,6 +225,7 @@ def _fetch_row(attempt: FetchAttempt, run_id: int) -> tuple[Any, ...]:
             _naive_utc(attempt.fetched_at), run_id, attempt.reason, this_worker())  # fmt: skip
 
 
+@retry_conflicts
 def record_fetch_attempts(warehouse: Warehouse, run_id: int, attempts: Sequence[FetchAttempt]) -> None:
     """Fetch attempts that produced no article (discovery requests and failures), in one transaction."""
     if attempts:
@@ -227,6 +247,7 @@ def all_source_validators(warehouse: Warehouse) -> dict[str, dict[str, tuple[str
     return found
 
 
+@retry_conflicts
 def update_source_state(
     warehouse: Warehouse,
     source: str,

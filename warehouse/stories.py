@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from newsmon.records import ArticlePlace
-from warehouse.connect import VARCHAR_LIST, Warehouse, as_json_list, insert_rows
+from warehouse.connect import VARCHAR_LIST, Warehouse, as_json_list, insert_rows, retry_conflicts
 
 LEAD_CHARS = 600  # stories compare titles and leads: the rest of the text never leaves the warehouse for them
 PLACE_COLUMNS = {"article_id": "VARCHAR", "place": "VARCHAR", "evidence": "VARCHAR[]"}
@@ -60,6 +60,7 @@ def articles_with_story_between(warehouse: Warehouse, since: datetime, until: da
     return [_story_article(row) for row in rows]
 
 
+@retry_conflicts
 def set_story_ids(warehouse: Warehouse, story_ids: Mapping[str, str]) -> None:
     """Record each article's story, in one transaction."""
     if not story_ids:

@@ -122,3 +122,19 @@ def test_isis_as_the_neutron_source_is_not_the_group() -> None:
                           text="Scientists at the ISIS neutron and muon source in Oxfordshire started a new cycle of "
                                "experiments on Monday. ISIS beams will be used to study battery materials.")
     assert WITH_LEARNED.classify(doc).labels == ()
+
+
+def test_once_isis_is_named_as_the_neutron_source_its_bare_acronym_is_the_facility_too() -> None:
+    doc = ClassifierInput(id="beamline", lang="en", title="Chemists watch salt crystals grow",
+                          text="A team from Leeds used the ISIS pulsed neutron source to follow crystals as they "
+                               "formed.\nThe group spent four days on a beamline at ISIS.\nISIS, in Oxfordshire, "
+                               "takes proposals twice a year.")
+    assert "isis" not in WITH_LEARNED.classify(doc).labels
+
+
+def test_the_acronym_defined_as_another_body_leaves_the_group_s_other_names_counting() -> None:
+    doc = ClassifierInput(id="both", lang="en", title="Islamic State claims attack on Syrian checkpoint",
+                          text="The Islamic State group said its fighters attacked the checkpoint near Palmyra.\n"
+                               "Daesh has staged dozens of such attacks this year.\nIn unrelated news, the ISIS "
+                               "neutron source in Oxfordshire opened a new instrument.")
+    assert "isis" in WITH_LEARNED.classify(doc).labels
