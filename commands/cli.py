@@ -528,6 +528,29 @@ def migrate(config_path: Path | None) -> None:
 
 @cli.command(context_settings=CONTEXT)
 @config_option
+@click.option("--keep-days", "keep_days", type=click.IntRange(min=1), default=None,
+              help="Expire snapshots older than this many days. Default: [warehouse] keep_snapshots_days; "
+                   "without it every snapshot is kept.")  # fmt: skip
+@click.option("--wait", "wait_s", type=float, default=0.0, show_default=True,
+              help="Seconds to wait for a running pass to finish before giving up.")  # fmt: skip
+def maintain(config_path: Path | None, keep_days: int | None, wait_s: float) -> None:
+    """Merge the warehouse's small data files, expire old snapshots, and delete files no snapshot needs.
+
+    Every row and every answer stays the same; analysts' sessions keep answering. Time travel (AT (VERSION => n))
+    works for every snapshot kept; expired snapshots are gone for good. A file the lake let go is deleted a day
+    later, by the next upkeep. Passes run it themselves once a day when [warehouse] keep_snapshots_days is set.
+
+    Example: newsmon maintain --config newsmon.toml --keep-days 30
+    """
+    from engine.upkeep import maintain as maintain_lake
+
+    config = _load(config_path)
+    chosen = keep_days if keep_days is not None else config.warehouse.keep_snapshots_days
+    click.echo(maintain_lake(config, keep_days=chosen, wait_s=wait_s).describe())
+
+
+@cli.command(context_settings=CONTEXT)
+@config_option
 @click.option("--dry-run", is_flag=True, help="Print the digest instead of sending it; nothing is recorded.")
 @click.option("--html", "show_html", is_flag=True, help="With --dry-run: print the HTML part, not the text part.")
 def digest(config_path: Path | None, dry_run: bool, show_html: bool) -> None:

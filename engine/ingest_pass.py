@@ -20,6 +20,7 @@ from datetime import UTC, datetime, timedelta
 import warehouse as wh
 from classifiers import load_classifier
 from engine.extraction import ExtractionPool, WorkerResult
+from engine.upkeep import upkeep_after_pass
 from extractors import (
     Discovery,
     Fetcher,
@@ -113,6 +114,7 @@ class IngestPass:
                     yield ingest_pass
                 finally:
                     ingest_pass.pool.close()
+                upkeep_after_pass(config, warehouse)  # at most once a day, with [warehouse] keep_snapshots_days
             finally:
                 warehouse.close()
 

@@ -48,6 +48,7 @@ class WarehouseConfig:
     s3_endpoint: str | None = None
     s3_url_style: str = "vhost"
     s3_use_ssl: bool = True
+    keep_snapshots_days: int | None = None  # None: no scheduled upkeep; else after a pass, at most once a day
 
     @classmethod
     def beside(cls, path: Path) -> WarehouseConfig:
@@ -257,7 +258,8 @@ class _Reader:
         # analyst_path is accepted and unused: analysts now read the lake's snapshots, no copy is published.
         self.only_keys(
             wh, "[warehouse]",
-            {"path", "analyst_path", "catalog", "data_path", "s3_endpoint", "s3_url_style", "s3_use_ssl"},
+            {"path", "analyst_path", "catalog", "data_path", "s3_endpoint", "s3_url_style", "s3_use_ssl",
+             "keep_snapshots_days"},
         )  # fmt: skip
         where = f"{self.path}: [warehouse]"
         path = _resolve(base, self.string(wh, "[warehouse]", "path", "data/newsmon.duckdb"))
@@ -289,7 +291,13 @@ class _Reader:
         if not isinstance(use_ssl, bool):
             raise ConfigError(f"{where} s3_use_ssl = {use_ssl!r}: expected true or false")
         endpoint = self.string(wh, "[warehouse]", "s3_endpoint", "") or None
-        return WarehouseConfig(path, catalog, data_path, endpoint, url_style, use_ssl)
+        keep_days = wh.get("keep_snapshots_days")
+        if keep_days is not None and (not isinstance(keep_days, int) or isinstance(keep_days, bool) or keep_days < 1):
+            raise ConfigError(
+                f"{where} keep_snapshots_days = {keep_days!r}: expected a whole number of days, at least 1 "
+                "(leave it out to keep every snapshot)"
+            )
+        return WarehouseConfig(path, catalog, data_path, endpoint, url_style, use_ssl, keep_days)
 
     def __init__(self, path: Path) -> None:
         self.path = path

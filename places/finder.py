@@ -201,8 +201,11 @@ def _match(gazetteer: Gazetteer, words: list[Token]) -> list[tuple[Entry, int, i
 
 
 def _longest_name_at(gazetteer: Gazetteer, words: list[Token], i: int) -> tuple[Entry, int, int] | None:
-    for length in range(min(MAX_NAME_WORDS, len(words) - i), 0, -1):
-        rest = tuple(w.forms[0] for w in words[i + 1 : i + length])
+    # no longer name starts here (and the analyst's file may hold longer ones than are ever matched)
+    longest = min(MAX_NAME_WORDS, max(gazetteer.name_words.get(form, 0) for form in words[i].forms))
+    following = [w.forms[0] for w in words[i + 1 : i + longest]]
+    for length in range(min(longest, len(words) - i), 0, -1):
+        rest = tuple(following[: length - 1])
         for form in words[i].forms:
             key = (form, *rest)
             entry = gazetteer.names.get(key)

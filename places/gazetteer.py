@@ -69,10 +69,15 @@ class Gazetteer:
     # الرياض "Riyadh" is also a Kirkuk village): they count only right after a word that names a settlement.
     town_words: frozenset[tuple[str, ...]] = frozenset()
     quick_test: QuickTest = field(init=False, compare=False, repr=False)  # which sentences may hold a name
+    name_words: dict[str, int] = field(init=False, compare=False, repr=False)  # first word → most words of its names
 
     def __post_init__(self) -> None:
         if not self.first_words:
             object.__setattr__(self, "first_words", frozenset(key[0] for key in self.names))
+        name_words: dict[str, int] = {}
+        for key in self.names:
+            name_words[key[0]] = max(len(key), name_words.get(key[0], 0))
+        object.__setattr__(self, "name_words", name_words)
         object.__setattr__(self, "quick_test", QuickTest.for_names(self.names))
 
     def lookup(self, name: str) -> Entry | None:

@@ -46,16 +46,17 @@ class QuickTest:
     @classmethod
     def for_names(cls, keys: Iterable[tuple[str, ...]]) -> QuickTest:
         openers: set[str] = set()
-        seconds: dict[str, set[str]] = {}
+        seconds_by_word: dict[str, set[str]] = {}
         for key in keys:
-            first = (key[0],) if key[0].isascii() else tuple(p + key[0] for p in _FIRST_WORD_PREFIXES)
             if len(key) == 1:
-                openers.update(first)
-                continue
-            second = (key[1],) if key[1].isascii() else tuple(p + key[1] for p in _LATER_WORD_PREFIXES)
-            for spelling in first:
-                seconds.setdefault(spelling, set()).update(second)
-        return cls(frozenset(openers), {k: frozenset(v) for k, v in seconds.items()})
+                openers.update(_spellings(key[0], _FIRST_WORD_PREFIXES))
+            else:
+                seconds_by_word.setdefault(key[0], set()).update(_spellings(key[1], _LATER_WORD_PREFIXES))
+        second_words: dict[str, frozenset[str]] = {}
+        for word, seconds in seconds_by_word.items():
+            shared = frozenset(seconds)  # one set for all the spellings of a word: stored once in the cache file
+            second_words.update(dict.fromkeys(_spellings(word, _FIRST_WORD_PREFIXES), shared))
+        return cls(frozenset(openers), second_words)
 
     def may_hold_a_name(self, sentence: str, folded: str) -> bool:
         """False only if the careful reading would find no name in `sentence`; `folded` is
@@ -76,20 +77,20 @@ class QuickTest:
         """The test once for a whole text, so that each of its sentences costs a few substring searches."""
         folded = fold(text)
         if _UNUSUAL_LETTER.search(text):
-            return Screen(self, folded, (), (), sentence_by_sentence=True)
-        plain = drop_marks(folded)
-        words = set(_ARABIC_WORD.findall(plain)) if not text.isascii() else set()
-        words.update(" ".join(_CAPITALISED_WORD.findall(text)).translate(_NO_APOSTROPHES).lower().split())
-        openers = tuple(self.openers.intersection(words))
-        firsts = self.pair_openers.intersection(words)
-        pairs: list[tuple[str, tuple[str, ...]]] = []
-        if any(first.isascii() for first in firsts):  # a Latin name's second word need not be capitalised
-            words.update(" ".join(_LATIN_WORD.findall(text)).translate(_NO_APOSTROPHES).lower().split())
-        for first in firsts:
-            seconds = tuple(self.second_words[first].intersection(words))
+            return Screen(self, folded, (), (), sentence_by_sentence=True, marks=True)
+        marks = _MARKS.search(folded) is not None
+        arabic = set(_ARABIC_WORD.findall(_MARKS.sub("", folded) if marks else folded)) if not text.isascii() else set()
+        # Latin words are looked for as written (capitalised, apostrophes kept), so "Anah" is not found in "banana"
+        latin = {word: word.translate(_NO_APOSTROPHES).lower() for word in set(_CAPITALISED_WORD.findall(text))}
+        openers = [*self.openers.intersection(arabic), *(w for w, key in latin.items() if key in self.openers)]
+        pairs: list[tuple[str, tuple[str, ...], bool]] = []
+        for first in self.pair_openers.intersection(arabic):
+            seconds = self.second_words[first].intersection(arabic)
             if seconds:
-                pairs.append((first, seconds))
-        return Screen(self, folded, openers, tuple(pairs), sentence_by_sentence=False)
+                pairs.append((first, tuple(seconds), False))
+        # A Latin name's second word need not be capitalised: it is looked for in the lowered sentence.
+        pairs.extend((w, tuple(self.second_words[key]), True) for w, key in latin.items() if key in self.pair_openers)
+        return Screen(self, folded, tuple(openers), tuple(pairs), sentence_by_sentence=False, marks=marks)
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,9 +102,10 @@ class Screen:
 
     test: QuickTest
     folded: str  # fold(text): offsets as in the text
-    openers: tuple[str, ...]
-    pairs: tuple[tuple[str, tuple[str, ...]], ...]
+    openers: tuple[str, ...]  # Arabic ones folded, Latin ones as the text writes them
+    pairs: tuple[tuple[str, tuple[str, ...], bool], ...]  # first word as above, its second words, Latin?
     sentence_by_sentence: bool  # letters the screen is not sure of: each sentence gets the whole test
+    marks: bool  # the text has tashkeel or tatweel, which `tokens` drops inside words
 
     @property
     def passes_nothing(self) -> bool:
@@ -114,12 +116,20 @@ class Screen:
         folded = self.folded[offset : offset + len(sentence)]
         if self.sentence_by_sentence:
             return self.test.may_hold_a_name(sentence, drop_marks(folded))
-        plain = drop_marks(folded).lower()
-        if "'" in plain or "’" in plain or "‘" in plain or "`" in plain:
-            plain = plain.translate(_NO_APOSTROPHES)
-        if any(opener in plain for opener in self.openers):
-            return True
-        return any(first in plain and any(second in plain for second in seconds) for first, seconds in self.pairs)
+        plain = drop_marks(folded) if self.marks else folded
+        for opener in self.openers:
+            if opener in plain:
+                return True
+        for first, seconds, latin in self.pairs:
+            if first in plain:
+                words = plain.translate(_NO_APOSTROPHES).lower() if latin else plain
+                if any(second in words for second in seconds):
+                    return True
+        return False
+
+
+def _spellings(word: str, prefixes: tuple[str, ...]) -> tuple[str, ...]:
+    return (word,) if word.isascii() else tuple(prefix + word for prefix in prefixes)
 
 
 def fold(text: str) -> str:

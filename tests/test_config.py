@@ -111,6 +111,12 @@ def _no_config_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
             id="bad-url-style",
         ),
         pytest.param(
+            "[warehouse]\nkeep_snapshots_days = 0\n",
+            "[warehouse] keep_snapshots_days = 0: expected a whole number of days, at least 1 (leave it out to keep "
+            "every snapshot)",
+            id="no-snapshot-kept",
+        ),
+        pytest.param(
             "[fetch]\nfetch_timeout_s = -1\n",
             "[fetch] fetch_timeout_s = -1.0: must not be negative.",
             id="negative-timeout",

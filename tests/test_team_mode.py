@@ -115,3 +115,28 @@ def test_workers_on_the_postgres_catalog_claim_each_url_exactly_once(team_config
     assert run_newsmon("migrate", "--config", team_config).exit_code == 0
     granted = race(team_config, workers=3)
     assert_claimed_exactly_once(team_config, granted)
+
+
+def test_the_lake_upkeep_on_postgres_and_s3_keeps_every_answer_and_deletes_the_small_files(
+    team_config: Path, s3: S3Server
+) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    import warehouse as wh
+    from newsmon.config import load_config
+    from tests.test_upkeep import answers, store_in_passes
+
+    lake = load_config(team_config).warehouse
+    bucket = lake.data_path.removeprefix("s3://").split("/", 1)[0]
+    store_in_passes(lake, passes=8)
+    files_before = len([key for key in s3.keys(bucket) if key.endswith(".parquet")])
+    with wh.open_for_analysts(lake) as analyst:
+        before = answers(analyst)
+        with wh.open_warehouse(lake) as warehouse:
+            outcome = wh.tidy_lake(warehouse, keep_days=30, now=datetime.now(UTC) + timedelta(days=31))
+        assert answers(analyst) == before, "the session opened before the upkeep keeps answering"
+    assert outcome.live_files_after < outcome.live_files_before
+    assert outcome.snapshots_expired == outcome.snapshots_before - 1
+    assert len([key for key in s3.keys(bucket) if key.endswith(".parquet")]) < files_before / 2
+    with wh.open_for_analysts(lake) as fresh:
+        assert answers(fresh) == before

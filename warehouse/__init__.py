@@ -59,8 +59,13 @@ from warehouse.stories import (
     set_story_ids,
     story_count,
 )
+from warehouse.upkeep import UpkeepOutcome, last_upkeep, tidy_lake, upkeep_due
 
 __all__ = [
+    "UpkeepOutcome",
+    "last_upkeep",
+    "tidy_lake",
+    "upkeep_due",
     "StoryArticle",
     "articles_with_story_between",
     "articles_without_story",
