@@ -31,6 +31,7 @@ bench: install
 	$(BIN)/python bench/idle_pass.py
 	$(BIN)/python bench/import_speed.py
 	$(BIN)/python bench/catalogs.py
+	$(BIN)/python bench/run_ids.py
 	$(BIN)/python bench/stories_places.py
 
 clean:

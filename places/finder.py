@@ -80,7 +80,7 @@ PLACE_WORDS = frozenset({"camp", "district", "town", "city", "in", "at", "near",
                          "مدينه", "بلده", "منطقه", "محافظه", "في", "من", "الي", "قرب", "ريف"})  # fmt: skip
 SETTLEMENT_WORDS = frozenset({"مدينه", "بلده", "قريه", "ناحيه", "قضاء", "قضا", "مخيم", "منطقه", "ريف", "حي", "town",
                               "village", "city", "district"})  # fmt: skip
-_SENTENCE_END = re.compile(r"[.!?؟؛\n]+\s+|\n")
+_SENTENCE_END = re.compile(r"([.!?؟؛\n]+\s+|\n)")  # captured, so that splitting keeps it (for offsets)
 _DATELINE = re.compile(r"^\s*([^\n.]{2,60}?)\s+[—–-]{1,2}\s")
 
 
@@ -167,13 +167,11 @@ def find_mentions(gazetteer: Gazetteer, title: str, text: str, *, every_sentence
 def _sentences(title: str, text: str) -> list[tuple[str, int]]:
     """The title, then the text's sentences, each with its offset in `text` (the title's is -1)."""
     found = [(title, -1)]
-    start = 0
-    for end in _SENTENCE_END.finditer(text):
-        if end.start() > start:
-            found.append((text[start : end.start()], start))
-        start = end.end()
-    if start < len(text):
-        found.append((text[start:], start))
+    offset = 0
+    for number, part in enumerate(_SENTENCE_END.split(text)):  # sentence, end, sentence, end, …
+        if part and not number % 2:
+            found.append((part, offset))
+        offset += len(part)
     return found
 
 

@@ -61,9 +61,10 @@ class QuickTest:
     def may_hold_a_name(self, sentence: str, folded: str) -> bool:
         """False only if the careful reading would find no name in `sentence`; `folded` is
         `drop_marks(fold(sentence))`."""
-        if _UNUSUAL_LETTER.search(sentence):
+        ascii_only = sentence.isascii()
+        if not ascii_only and _UNUSUAL_LETTER.search(sentence):
             return True
-        words = set(_ARABIC_WORD.findall(folded)) if not sentence.isascii() else set()
+        words = set(_ARABIC_WORD.findall(folded)) if not ascii_only else set()
         words.update(" ".join(_CAPITALISED_WORD.findall(sentence)).translate(_NO_APOSTROPHES).lower().split())
         if not self.openers.isdisjoint(words):
             return True
@@ -76,12 +77,16 @@ class QuickTest:
     def screen(self, text: str) -> Screen:
         """The test once for a whole text, so that each of its sentences costs a few substring searches."""
         folded = fold(text)
-        if _UNUSUAL_LETTER.search(text):
-            return Screen(self, folded, (), (), sentence_by_sentence=True, marks=True)
-        marks = _MARKS.search(folded) is not None
-        arabic = set(_ARABIC_WORD.findall(_MARKS.sub("", folded) if marks else folded)) if not text.isascii() else set()
+        arabic: set[str] = set()
+        marks = False
+        if not text.isascii():
+            if _UNUSUAL_LETTER.search(text):
+                return Screen(self, folded, (), (), sentence_by_sentence=True, marks=True)
+            marks = _MARKS.search(folded) is not None
+            arabic.update(_ARABIC_WORD.findall(_MARKS.sub("", folded) if marks else folded))
         # Latin words are looked for as written (capitalised, apostrophes kept), so "Anah" is not found in "banana"
-        latin = {word: word.translate(_NO_APOSTROPHES).lower() for word in set(_CAPITALISED_WORD.findall(text))}
+        written = list(set(_CAPITALISED_WORD.findall(text)))
+        latin = dict(zip(written, " ".join(written).translate(_NO_APOSTROPHES).lower().split(), strict=True))
         openers = [*self.openers.intersection(arabic), *(w for w, key in latin.items() if key in self.openers)]
         pairs: list[tuple[str, tuple[str, ...], bool]] = []
         for first in self.pair_openers.intersection(arabic):
@@ -143,4 +148,6 @@ def fold(text: str) -> str:
 
 def drop_marks(folded_sentence: str) -> str:
     """Tashkeel and tatweel dropped, as `tokens` drops them inside words (rare in news, so searched first)."""
-    return _MARKS.sub("", folded_sentence) if _MARKS.search(folded_sentence) else folded_sentence
+    if folded_sentence.isascii() or not _MARKS.search(folded_sentence):
+        return folded_sentence
+    return _MARKS.sub("", folded_sentence)

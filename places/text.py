@@ -72,7 +72,7 @@ def name_key(name: str) -> tuple[str, ...]:
 
 
 _WORD = re.compile(r"[\u0621-\u064a\u0671-\u06d3\u064b-\u065f\u0670\u0640]+|" + _LATIN_WORD.pattern)
-_FORMS_CACHE_SIZE = 200_000  # words; a long-running worker starts again when its cache reaches this
+_FORMS_CACHE_SIZE = 50_000  # words (a few MB); a long-running worker starts again when its cache reaches this
 _forms_cache: dict[str, tuple[tuple[str, ...], bool] | None] = {}
 
 

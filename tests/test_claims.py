@@ -75,3 +75,38 @@ def test_two_workers_claiming_the_same_urls_at_once_get_each_exactly_once(tmp_pa
     config = write_config(tmp_path, [])
     granted = race(config, workers=2)
     assert_claimed_exactly_once(config, granted)
+
+
+RUN_STARTER = textwrap.dedent(
+    """
+    import sys
+    from datetime import UTC, datetime
+    import warehouse as wh
+    from newsmon.config import load_config
+    with wh.open_warehouse(load_config(sys.argv[1]).warehouse) as warehouse:
+        print("ready", flush=True)
+        sys.stdin.readline()
+        print(" ".join(str(wh.start_run(warehouse, datetime.now(UTC), 1)) for _ in range(5)))
+    """
+)
+
+
+def test_passes_started_on_two_machines_at_once_never_take_the_same_run_id(tmp_path: Path) -> None:
+    import warehouse as wh
+    from newsmon.config import load_config
+
+    config = write_config(tmp_path, [])
+    wh.open_warehouse(load_config(config).warehouse).close()  # the lake exists, as on a team's second day
+    starters = [
+        subprocess.Popen([sys.executable, "-c", RUN_STARTER, str(config)], stdin=subprocess.PIPE,
+                         stdout=subprocess.PIPE, text=True)  # fmt: skip
+        for _ in range(2)
+    ]
+    for starter in starters:
+        assert starter.stdout is not None and starter.stdout.readline().strip() == "ready"
+    for starter in starters:
+        assert starter.stdin is not None
+        starter.stdin.write("go\n")
+        starter.stdin.flush()
+    taken = [int(run_id) for starter in starters for run_id in starter.communicate(timeout=300)[0].split()]
+    assert sorted(taken) == list(range(1, 11)), "ten passes, ten run ids, numbered max + 1 as runs promises"
