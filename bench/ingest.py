@@ -117,9 +117,14 @@ class _RemoteSite:
 @contextlib.contextmanager
 def served_elsewhere(root: Path) -> Iterator[_RemoteSite]:
     """The site in its own process, as a real server would be: its CPU is not the pipeline's."""
+    # Pages are rendered (links filled in, dates shifted to today) before the pass: that is the sample site's own
+    # work, which a real site's static files don't need, and on 2 cores it would compete with the pass.
     code = (
         "import sys, time\nfrom pathlib import Path\nfrom newsmon.sample_server import SampleSite\n"
-        "site = SampleSite(Path(sys.argv[1])).start()\nprint(site.base_url, flush=True)\ntime.sleep(10**6)\n"
+        "root = Path(sys.argv[1])\nsite = SampleSite(root).start()\n"
+        "for path in root.rglob('*'):\n"
+        "    if path.is_file():\n        site.render('/' + path.relative_to(root).as_posix())\n"
+        "print(site.base_url, flush=True)\ntime.sleep(10**6)\n"
     )
     server = subprocess.Popen([sys.executable, "-c", code, str(root)], stdout=subprocess.PIPE, text=True)
     try:

@@ -33,6 +33,7 @@ from newsmon.records import (
     TaggedArticle,
 )
 from places import Gazetteer, article_places, load_gazetteer
+from stories import Signals, read_signals
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +59,7 @@ class WorkerResult:
     extract_s: float
     classify_s: float
     cpu_s: float = 0.0  # the worker's CPU time for this page: busy seconds alone can't show a saturated machine
+    signals: Signals | None = None  # what story assignment compares, read here beside the text, not in the pass
 
 
 def _init_worker(classifier_config: ClassifierConfig, pass_pid: int, places_config: PlacesConfig) -> None:
@@ -117,10 +119,20 @@ def extract_and_classify(
     tools = tools or _worker_tools
     assert tools is not None, "a worker's tools come from the pool initializer, or are passed in"
     tagged = tag_article(outcome, tools)
+    signals = story_signals(tagged, tools.gazetteer)
     classified = time.perf_counter()
     return WorkerResult(
-        sent_back, tagged, None, extracted - started, classified - extracted, time.process_time() - cpu_started
-    )
+        sent_back, tagged, None, extracted - started, classified - extracted, time.process_time() - cpu_started,
+        signals,
+    )  # fmt: skip
+
+
+def story_signals(tagged: TaggedArticle, gazetteer: Gazetteer) -> Signals:
+    """The article's story signals, as `stories.storing` reads them from the stored article (its lead is the
+    start of the text: read_signals takes only its first characters)."""
+    article = tagged.article
+    return read_signals(gazetteer, article.article_id, article.source, article.lang, article.published_at,
+                        article.title, article.text, tagged.places)  # fmt: skip
 
 
 class ExtractionPool:

@@ -44,7 +44,7 @@ from newsmon.records import (
     TaggedArticle,
 )
 from places import load_gazetteer
-from stories import StoryAssigner
+from stories import Signals, StoryAssigner
 from stories.storing import assign_pending_stories
 
 log = logging.getLogger(__name__)
@@ -88,6 +88,11 @@ class IngestPass:
         self.stories = StoryAssigner()  # one per pass: the stories open in this pass stay in memory
         self.hosts = PerHostState()  # robots.txt and per-host limits, whichever sources share a host
         self._claimed: set[str] = set()  # article URLs a source of this pass has taken
+        self.signals: dict[str, Signals] = {}  # story signals the workers read from this pass's articles
+        # Read once for every source: each query on the lake costs milliseconds of catalog work.
+        self.validators = wh.all_source_validators(warehouse)
+        since = started_at - timedelta(days=defaults.RETRY_FAILED_FOR_DAYS)
+        self.retries = wh.urls_to_retry_by_source(warehouse, since, defaults.RETRY_FAILED_MAX_ATTEMPTS)
         self._lock = threading.Lock()
         self._stories_lock = threading.Lock()  # stories are assigned in order, by one caller at a time
 
@@ -96,7 +101,10 @@ class IngestPass:
     def open(cls, config: Config, wait_s: float = 0.0) -> Iterator[IngestPass]:
         """The pass lock, the live warehouse and a runs row; the caller has run `check_before_pass` once."""
         with pass_lock(config.warehouse.path, wait_s=wait_s):
-            warehouse = wh.open_warehouse(config.warehouse)
+            # One DuckDB thread: a pass's statements are small (a batch, a source's record), most of their work is
+            # the lake's catalog bookkeeping, and a second thread doubled its CPU while the extraction workers
+            # already hold every core.
+            warehouse = wh.open_warehouse(config.warehouse, threads=1)
             try:
                 wh.mark_interrupted_runs(warehouse)
                 started = datetime.now(UTC)
@@ -134,7 +142,7 @@ class IngestPass:
     def assign_stories(self) -> None:
         """Stories for the articles stored (and any an earlier run left without one), oldest first."""
         with self._stories_lock:
-            assign_pending_stories(self.warehouse, self.gazetteer, self.stories)
+            assign_pending_stories(self.warehouse, self.gazetteer, self.stories, self.signals)
 
     def note_stored(self, stored: list[TaggedArticle]) -> None:
         threshold = self.config.digest.alert_threshold
@@ -164,7 +172,7 @@ async def _fetcher_for(ingest_pass: IngestPass, source: SourceConfig) -> Fetcher
 
 def discover_source(ingest_pass: IngestPass, source: SourceConfig) -> Discovery:
     started = time.perf_counter()
-    etag, last_modified = wh.source_validators(ingest_pass.warehouse, source.name, source.url)
+    etag, last_modified = ingest_pass.validators.get(source.name, {}).get(source.url, (None, None))
 
     async def run() -> Discovery:
         async with await _fetcher_for(ingest_pass, source) as fetcher:
@@ -180,22 +188,34 @@ def unseen_items(ingest_pass: IngestPass, source: SourceConfig, items: list[Feed
     those another source of the pass has already taken."""
     known = wh.known_urls(ingest_pass.warehouse, (i.url for i in items))
     fresh = [i for i in items if i.url not in known]
-    since = datetime.now(UTC) - timedelta(days=defaults.RETRY_FAILED_FOR_DAYS)
     listed = {i.url for i in fresh}
-    retries = wh.urls_to_retry(ingest_pass.warehouse, source.name, since, defaults.RETRY_FAILED_MAX_ATTEMPTS)
+    retries = ingest_pass.retries.get(source.name, [])
     return ingest_pass.claim(fresh + [FeedItem(source.name, url) for url in retries if url not in listed])
 
 
-def fetch_extract_store(ingest_pass: IngestPass, source: SourceConfig, items: list[FeedItem]) -> SourceSummary:
-    """Fetch the new items concurrently; each page goes to the worker pool as it arrives; store in batches."""
+def fetch_extract_store(
+    ingest_pass: IngestPass, source: SourceConfig, items: list[FeedItem], discovery: Discovery | None = None
+) -> SourceSummary:
+    """Fetch the new items concurrently; each page goes to the worker pool as it arrives; store in batches.
+
+    With the source's `discovery`, its record (requests, health, validators) is written in the same transaction
+    as the last batch: each commit on the lake costs tens of milliseconds, and validators must never be saved
+    without the articles they let the next pass skip.
+    """
     summary = SourceSummary(source.name)
     if items:
-        asyncio.run(_pipeline(ingest_pass, source, items, summary))
+        asyncio.run(_pipeline(ingest_pass, source, items, summary, discovery))
+    elif discovery is not None:
+        record_discovery(ingest_pass, source, discovery, summary)
     return summary
 
 
 async def _pipeline(
-    ingest_pass: IngestPass, source: SourceConfig, items: list[FeedItem], summary: SourceSummary
+    ingest_pass: IngestPass,
+    source: SourceConfig,
+    items: list[FeedItem],
+    summary: SourceSummary,
+    discovery: Discovery | None,
 ) -> None:
     pending: list[TaggedArticle] = []
     pending_attempts: list[FetchAttempt] = []
@@ -236,6 +256,8 @@ async def _pipeline(
             articles_back += 1
             pending.append(result.tagged)
             pending_attempts.append(result.page.attempt)
+            if result.signals is not None:
+                ingest_pass.signals[result.signals.article_id] = result.signals
         else:
             assert result.failure is not None
             failure = result.failure
@@ -275,11 +297,14 @@ async def _pipeline(
 
         crew = max(1, ingest_pass.config.fetch.per_host_concurrency) * 2 + ingest_pass.pool.workers * 2
         await asyncio.gather(*(crew_member() for _ in range(min(crew, len(items)))))
-    store(take_batch())
     summary.errors = [f"{reason} ×{count}" for reason, count in reasons.most_common()]
     summary.alarm = same_failure_alarm(reasons, first_error, articles_back)
     if summary.alarm:
         log.warning("source %s: %s", source.name, summary.alarm)
+    with ingest_pass.warehouse.one_commit():  # the last batch and the source's record
+        store(take_batch())
+        if discovery is not None:
+            record_discovery(ingest_pass, source, discovery, summary)
 
 
 def same_failure_alarm(reasons: Counter[str], first_error: dict[str, str], articles_back: int) -> str | None:
@@ -298,22 +323,23 @@ def same_failure_alarm(reasons: Counter[str], first_error: dict[str, str], artic
 def record_discovery(
     ingest_pass: IngestPass, source: SourceConfig, discovery: Discovery, summary: SourceSummary
 ) -> None:
-    """Store the discovery requests, then the source's health; validators only now that its articles are stored."""
-    wh.record_fetch_attempts(ingest_pass.warehouse, ingest_pass.run_id, discovery.attempts)
+    """Store the discovery requests, then the source's health; validators only now that its articles are stored.
+    One transaction, or the caller's."""
     errors = [a.error for a in discovery.attempts if a.error]
     ok = not discovery.failed
-    wh.update_source_state(
-        ingest_pass.warehouse,
-        source.name,
-        source.url,
-        ok=ok,
-        error=errors[0] if errors and not ok else None,
-        etag=discovery.validators.etag if discovery.validators else None,
-        last_modified=discovery.validators.last_modified if discovery.validators else None,
-        at=datetime.now(UTC),
-    )
-    if discovery.found:
-        wh.record_source_found(ingest_pass.warehouse, source.name, discovery.found)
+    with ingest_pass.warehouse.one_commit():
+        wh.record_fetch_attempts(ingest_pass.warehouse, ingest_pass.run_id, discovery.attempts)
+        wh.update_source_state(
+            ingest_pass.warehouse,
+            source.name,
+            source.url,
+            ok=ok,
+            error=errors[0] if errors and not ok else None,
+            etag=discovery.validators.etag if discovery.validators else None,
+            last_modified=discovery.validators.last_modified if discovery.validators else None,
+            at=datetime.now(UTC),
+            found=discovery.found or None,
+        )
     if not ok:
         summary.errors.insert(0, f"discovery failed: {errors[0] if errors else 'unknown'}")
         summary.failed += 1
@@ -341,9 +367,8 @@ def summary_or_crash(
 def ingest_source(ingest_pass: IngestPass, source: SourceConfig) -> SourceSummary:
     """One source: discover → fetch → extract + classify → store."""
     discovery = discover_source(ingest_pass, source)
-    summary = fetch_extract_store(ingest_pass, source, unseen_items(ingest_pass, source, discovery.items))
+    summary = fetch_extract_store(ingest_pass, source, unseen_items(ingest_pass, source, discovery.items), discovery)
     summary.seen = len(discovery.items)
-    record_discovery(ingest_pass, source, discovery, summary)
     return summary
 
 

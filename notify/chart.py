@@ -4,11 +4,6 @@ from __future__ import annotations
 
 import io
 
-# The Figure API, not pyplot: no global figure registry, so it is safe in Prefect's worker threads and needs no
-# display (a Figure without a canvas renders PNG with Agg).
-from matplotlib.figure import Figure
-from matplotlib.ticker import MaxNLocator
-
 from notify.digest import WeeklyCounts
 
 CHART_WIDTH_PX = 600
@@ -20,6 +15,12 @@ _FALLBACK_COLOURS = ("#7d3c98", "#b9770e", "#5d6d7e")
 
 def weekly_chart_png(weekly: WeeklyCounts) -> bytes:
     """A 600×220 px line chart, one line per tag, weeks on the x axis labelled by their Monday."""
+    # Imported here: matplotlib takes a second to import, and every process that imports the engine (the pass's
+    # extraction workers among them) would pay it. The Figure API, not pyplot: no global figure registry, so it
+    # is safe in Prefect's worker threads and needs no display (a Figure without a canvas renders PNG with Agg).
+    from matplotlib.figure import Figure
+    from matplotlib.ticker import MaxNLocator
+
     figure = Figure(figsize=(CHART_WIDTH_PX / _DPI, CHART_HEIGHT_PX / _DPI), dpi=_DPI)
     axes = figure.subplots()
     positions = list(range(len(weekly.weeks)))

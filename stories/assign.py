@@ -19,6 +19,7 @@ from stories.signals import Signals
 WINDOW = timedelta(days=4)  # reports of one event come within a few days of each other
 SWEEP_EVERY = timedelta(hours=1)  # how far time moves before closed stories are dropped again
 MAX_CANDIDATES = 30  # open reports judged per new article: those sharing most keys with it
+HOT_KEY_REPORTS = 250  # a key more open reports hold (a common title word in a busy window) finds no candidates
 LINK = 3.0  # cheap evidence at or above this links a pair without the encoder
 UNDECIDED = 0.5  # below this the pair is apart; in between the encoder decides
 ENCODER_LINK = 0.55  # title cosine that links an undecided pair of middling cheap score
@@ -95,10 +96,16 @@ class StoryAssigner:
             del self.newest[story]
 
     def candidates(self, article: Signals) -> list[tuple[str, Signals]]:
-        """The open reports sharing most keys with the article, at most MAX_CANDIDATES, in a fixed order."""
+        """The open reports sharing most keys with the article, at most MAX_CANDIDATES, in a fixed order.
+
+        Keys held by more than HOT_KEY_REPORTS open reports are left out: they tell one event from another no
+        better than chance, and counting them would make each article's cost grow with the whole window's.
+        """
         shared: Counter[str] = Counter()
         for key in keys(article):
-            shared.update(self.index.get(key, ()))
+            holders = self.index.get(key, ())
+            if len(holders) <= HOT_KEY_REPORTS:
+                shared.update(holders)
         ranked = sorted(shared.items(), key=lambda kv: (-kv[1], kv[0]))[:MAX_CANDIDATES]
         return [self.reports[article_id] for article_id, _ in ranked]
 

@@ -447,3 +447,50 @@ def test_per_host_concurrency_holds_across_fetchers_of_different_sources(news_si
     for thread in threads:
         thread.join()
     assert in_flight["max"] == 2
+
+
+def test_a_waiter_that_gives_up_leaves_the_hosts_slot_to_the_next() -> None:
+    """A request that stops waiting for its host (a timeout, a cancelled source) must not take a slot with it,
+    whether it gives up before its turn or just as the slot reaches it; waiters on other threads still get theirs."""
+    import threading
+
+    from extractors.hosts import HostGate
+
+    gate = HostGate(concurrency=1, delay_s=0.0, sleep=asyncio.sleep)
+    holder_entered, holder_may_leave = threading.Event(), threading.Event()
+
+    def holder() -> None:
+        async def hold() -> None:
+            async with gate:
+                holder_entered.set()
+                await asyncio.to_thread(holder_may_leave.wait)
+
+        asyncio.run(hold())
+
+    thread = threading.Thread(target=holder)
+    thread.start()
+    assert holder_entered.wait(5)
+
+    async def gives_up_then_others_wait() -> list[str]:
+        with pytest.raises(TimeoutError):
+            await asyncio.wait_for(gate.__aenter__(), 0.05)
+        order: list[str] = []
+
+        async def wait_turn(name: str) -> None:
+            async with gate:
+                order.append(name)
+
+        waiting = [asyncio.create_task(wait_turn(name)) for name in ("first", "second")]
+        await asyncio.sleep(0.05)
+        holder_may_leave.set()
+        await asyncio.wait_for(asyncio.gather(*waiting), 5)
+        return order
+
+    assert asyncio.run(gives_up_then_others_wait()) == ["first", "second"]
+    thread.join()
+
+    async def free_again() -> None:
+        async with gate:
+            pass
+
+    asyncio.run(asyncio.wait_for(free_again(), 1))

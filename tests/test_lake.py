@@ -174,3 +174,26 @@ def test_each_fetch_row_names_the_process_that_made_the_request(tmp_path: Path) 
         wh.record_fetch_attempts(warehouse, run_id, [attempt])
         workers = warehouse.rows("SELECT worker FROM fetches")
     assert workers == [(f"{socket.gethostname()}:{os.getpid()}",)]
+
+
+def test_writes_in_one_commit_land_together_or_not_at_all(tmp_path: Path) -> None:
+    """A pass ends each source with one commit (its last batch, its requests, its health): a failure part-way
+    leaves none of them, and a snapshot holds all of them."""
+    moment = datetime.now(UTC)
+    attempt = FetchAttempt("http://127.0.0.1/feed", "tigris", 200, None, 5, moment)
+    with wh.open_warehouse(tmp_path / "w.duckdb") as warehouse:
+        run_id = wh.start_run(warehouse, moment, 1)
+        with pytest.raises(RuntimeError), warehouse.one_commit():
+            wh.record_fetch_attempts(warehouse, run_id, [attempt])
+            wh.update_source_state(warehouse, "tigris", attempt.url, ok=True, error=None, etag='"e1"',
+                                   last_modified=None, at=moment, found="feed, 1 item")  # fmt: skip
+            raise RuntimeError("the process fails before the commit")
+        assert warehouse.rows("SELECT (SELECT count(*) FROM fetches) + (SELECT count(*) FROM source_state)") == [(0,)]
+        snapshots_before = warehouse.rows("SELECT count(*) FROM lake.snapshots()")[0][0]
+        with warehouse.one_commit():
+            wh.record_fetch_attempts(warehouse, run_id, [attempt])
+            wh.update_source_state(warehouse, "tigris", attempt.url, ok=True, error=None, etag='"e1"',
+                                   last_modified=None, at=moment, found="feed, 1 item")  # fmt: skip
+        assert warehouse.rows("SELECT count(*) FROM lake.snapshots()")[0][0] == snapshots_before + 1
+        assert warehouse.rows("SELECT etag, found FROM source_state") == [('"e1"', "feed, 1 item")]
+        assert wh.all_source_validators(warehouse) == {"tigris": {attempt.url: ('"e1"', None)}}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -20,6 +21,7 @@ from tests.conftest import query, run_newsmon, source_entry, write_config
 pytestmark = pytest.mark.usefixtures("prefect_harness")
 
 ARTICLES = 40
+PASS_MARK = "NEWSMON_TEST_PASS"  # set in a killed pass's environment, which its forkserver and workers inherit
 
 
 def _article_page(index: int) -> bytes:
@@ -62,14 +64,15 @@ def _newsmon_process(config: Path) -> subprocess.Popen[str]:
     """`newsmon run` in its own process, on the session's Prefect server (no temporary server of its own)."""
     from prefect.settings import PREFECT_API_URL
 
-    env = {**os.environ, "PREFECT_API_URL": str(PREFECT_API_URL.value())}
+    # The mark lets the orphan check know this pass's processes from those of other test runs on the machine.
+    env = {**os.environ, "PREFECT_API_URL": str(PREFECT_API_URL.value()), PASS_MARK: str(config)}
     return subprocess.Popen(
         [sys.executable, "-m", "commands.cli", "run", "--config", str(config)],
         env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
 
 
-def _assert_no_orphaned_workers(killed_pid: int, timeout_s: float = 10) -> None:
+def _assert_no_orphaned_workers(killed_pid: int, config: Path, timeout_s: float = 10) -> None:
     """The killed pass's extraction workers and forkserver end themselves instead of living on."""
     import psutil
 
@@ -78,7 +81,9 @@ def _assert_no_orphaned_workers(killed_pid: int, timeout_s: float = 10) -> None:
         for proc in psutil.process_iter(["cmdline", "ppid"]):
             cmdline = " ".join(proc.info["cmdline"] or [])
             if "multiprocessing.forkserver" in cmdline and proc.info["ppid"] in (1, killed_pid):
-                found.append(proc)
+                with contextlib.suppress(psutil.Error):
+                    if proc.environ().get(PASS_MARK) == str(config):
+                        found.append(proc)
         return found
 
     deadline = time.monotonic() + timeout_s
@@ -107,7 +112,7 @@ def test_killed_pass_then_rerun_stores_every_article_once(
         process.wait(timeout=30)
     assert process.returncode == -signal.SIGKILL
 
-    _assert_no_orphaned_workers(process.pid)
+    _assert_no_orphaned_workers(process.pid, config)
 
     rerun = run_newsmon("run", "--config", config)
     assert rerun.exit_code == 0, rerun.output

@@ -36,21 +36,44 @@ class Warehouse:
         self.label = config.label
         self.read_only = read_only
         self.lock = threading.RLock()
+        self._in_transaction = False  # only changed by the thread holding the lock
         # Written by other processes at the same moment (a shard of a team pass): stores then take the claim turn
         # (warehouse/claims.py), so two machines never both store one story found under two URLs.
         self.shared = False
 
     @contextmanager
     def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        """One transaction: committed whole or rolled back whole, so a crash leaves no half-written batch."""
+        """One transaction: committed whole or rolled back whole, so a crash leaves no half-written batch.
+
+        A transaction opened inside another (by the same thread, which holds the lock) joins it: the writes of
+        both commit together (see `one_commit`).
+        """
         with self.lock:
+            if self._in_transaction:
+                yield self.connection
+                return
             self.connection.execute("BEGIN TRANSACTION")
+            self._in_transaction = True
             try:
                 yield self.connection
             except BaseException:
+                self._in_transaction = False
                 self.connection.execute("ROLLBACK")
                 raise
+            self._in_transaction = False
             self.connection.execute("COMMIT")
+
+    @contextmanager
+    def one_commit(self) -> Iterator[None]:
+        """The writes made inside commit together, as one transaction: on the lake every commit costs tens of
+        milliseconds of catalog work, so a pass joins the writes that end a source. Not while other processes
+        write at the same moment (`shared`): there each write keeps its own transaction, which `retry_conflicts`
+        can run again alone after a conflict."""
+        if self.shared:
+            yield
+            return
+        with self.transaction():
+            yield
 
     def execute(self, sql: str, params: Any = None) -> duckdb.DuckDBPyConnection:
         with self.lock:
@@ -173,10 +196,13 @@ def lake_exists(config: WarehouseConfig) -> bool:
     return catalog_file is None or catalog_file.exists()
 
 
-def open_warehouse(target: WarehouseConfig | Path, *, read_only: bool = False, migrate: bool = True) -> Warehouse:
+def open_warehouse(
+    target: WarehouseConfig | Path, *, read_only: bool = False, migrate: bool = True, threads: int | None = None
+) -> Warehouse:
     """Open the lake (creating it if needed), bring its schema up to date, and move an old single-file warehouse in.
 
     `target` is the [warehouse] config, or for tests and scripts the path that names an embedded lake beside it.
+    `threads` caps DuckDB's own threads for this session (default: one per core).
     """
     config = target if isinstance(target, WarehouseConfig) else WarehouseConfig.beside(target)
     catalog_file = sqlite_catalog_file(config.catalog)
@@ -187,6 +213,8 @@ def open_warehouse(target: WarehouseConfig | Path, *, read_only: bool = False, m
         prepare_embedded_catalog(config)
     try:
         connection = open_lake_connection(config, read_only=read_only)
+        if threads is not None:
+            connection.execute(f"SET threads = {int(threads)}")
     except duckdb.Error as exc:
         raise WarehouseError(f"{config.label}: cannot open the warehouse: {first_line(exc)}") from exc
     warehouse = Warehouse(connection, config, read_only)

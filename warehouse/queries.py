@@ -152,18 +152,28 @@ def urls_to_retry(warehouse: Warehouse, source: str, since: datetime, max_attemp
     A feed that answers 304 Not Modified lists nothing, so without this a page that timed out once would never
     be fetched again. Which reasons pass is `newsmon.retry.when_to_retry`'s decision, the fetcher's too.
     """
+    return urls_to_retry_by_source(warehouse, since, max_attempts, source).get(source, [])
+
+
+def urls_to_retry_by_source(
+    warehouse: Warehouse, since: datetime, max_attempts: int, source: str | None = None
+) -> dict[str, list[str]]:
+    """`urls_to_retry` for every source at once (or only `source`), oldest failure first: a pass asks once."""
     reasons, statuses = retried_next_pass()
     rows = warehouse.rows(
         f"""
-        SELECT url FROM fetches
-        WHERE source = $1 AND fetched_at >= $2 AND reason IS NOT NULL
+        SELECT source, url FROM fetches
+        WHERE ($1 IS NULL OR source = $1) AND fetched_at >= $2 AND reason IS NOT NULL
           AND (reason IN (SELECT unnest({VARCHAR_LIST.replace("?", "$4")}))
                OR (reason = 'http_status' AND status IN (SELECT unnest(from_json($5, '["INTEGER"]')))))
           AND url NOT IN (SELECT url FROM article_urls)
           AND url NOT IN (SELECT url FROM source_state)
-        GROUP BY url HAVING count(*) < $3
-        ORDER BY min(fetched_at)
+        GROUP BY source, url HAVING count(*) < $3
+        ORDER BY source, min(fetched_at), url
         """,
         [source, since.astimezone(UTC).replace(tzinfo=None), max_attempts, as_json_list(reasons), json.dumps(statuses)],
     )
-    return [str(row[0]) for row in rows]
+    found: dict[str, list[str]] = {}
+    for name, url in rows:
+        found.setdefault(str(name), []).append(str(url))
+    return found

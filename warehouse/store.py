@@ -141,19 +141,16 @@ def store_tagged_articles(
             take_turn(con)  # the dedup below reads what other machines stored: no store of theirs may commit between
         urls = [t.article.url for t in tagged]
         hashes = [t.article.content_hash for t in tagged]
-        existing_url = dict(
-            con.execute(
-                f"SELECT url, article_id FROM articles WHERE url IN (SELECT unnest({VARCHAR_LIST}))",
-                [as_json_list(urls)],
-            ).fetchall()
-        )
-        existing_hash = dict(
-            con.execute(
-                "SELECT content_hash, min(article_id) FROM articles "
-                f"WHERE content_hash IN (SELECT unnest({VARCHAR_LIST})) GROUP BY 1",
-                [as_json_list(hashes)],
-            ).fetchall()
-        )
+        existing_url: dict[str, str] = {}
+        existing_hash: dict[str, str] = {}
+        for kind, key, owner in con.execute(  # one query, not two: each costs milliseconds of catalog work
+            "SELECT 'url', url, article_id FROM articles "
+            f"WHERE url IN (SELECT unnest({VARCHAR_LIST.replace('?', '$1')})) "
+            "UNION ALL SELECT 'hash', content_hash, min(article_id) FROM articles "
+            f"WHERE content_hash IN (SELECT unnest({VARCHAR_LIST.replace('?', '$2')})) GROUP BY content_hash",
+            [as_json_list(urls), as_json_list(hashes)],
+        ).fetchall():
+            (existing_url if kind == "url" else existing_hash)[key] = owner
         new: list[TaggedArticle] = []
         url_rows: dict[str, str] = {}
         for item in tagged:
@@ -238,14 +235,16 @@ def record_fetch_attempts(warehouse: Warehouse, run_id: int, attempts: Sequence[
 
 def source_validators(warehouse: Warehouse, source: str, url: str) -> tuple[str | None, str | None]:
     """ETag and Last-Modified from the source's last successful discovery, if its URL has not changed."""
-    rows = warehouse.rows("SELECT etag, last_modified FROM source_state WHERE source = ? AND url = ?", [source, url])
-    return (rows[0][0], rows[0][1]) if rows else (None, None)
+    return all_source_validators(warehouse).get(source, {}).get(url, (None, None))
 
 
-@retry_conflicts
-def record_source_found(warehouse: Warehouse, source: str, found: str) -> None:
-    """Remember what the source's last discovery found it to be (after update_source_state wrote its row)."""
-    warehouse.execute("UPDATE source_state SET found = ? WHERE source = ?", [found[:1000], source])
+def all_source_validators(warehouse: Warehouse) -> dict[str, dict[str, tuple[str | None, str | None]]]:
+    """Every source's validators (source → its URL → ETag, Last-Modified), read once for a whole pass: each query
+    on the lake costs milliseconds of catalog work, so a pass asks once, not once per source."""
+    found: dict[str, dict[str, tuple[str | None, str | None]]] = {}
+    for source, url, etag, last_modified in warehouse.rows("SELECT source, url, etag, last_modified FROM source_state"):
+        found.setdefault(source, {})[url] = (etag, last_modified)
+    return found
 
 
 @retry_conflicts
@@ -259,30 +258,34 @@ def update_source_state(
     etag: str | None,
     last_modified: str | None,
     at: datetime,
+    found: str | None = None,
 ) -> None:
-    """Record a discovery outcome. Validators are saved only with a success, after its articles were stored."""
+    """Record a discovery outcome, and what the discovery found the source to be (a feed, a sitemap…) when it
+    says. Validators are saved only with a success, after its articles were stored."""
     moment = _naive_utc(at)
+    found = found[:1000] if found else None
     with warehouse.transaction() as con:
         if ok:
             con.execute(
                 "UPDATE source_state SET url = ?, etag = ?, last_modified = ?, last_attempt_at = ?, "
-                "last_success_at = ?, consecutive_failures = 0 WHERE source = ?",
-                [url, etag, last_modified, moment, moment, source],
+                "last_success_at = ?, consecutive_failures = 0, found = coalesce(?, found) WHERE source = ?",
+                [url, etag, last_modified, moment, moment, found, source],
             )
             con.execute(
                 "INSERT INTO source_state (source, url, etag, last_modified, last_attempt_at, last_success_at, "
-                "consecutive_failures, last_error) SELECT ?, ?, ?, ?, ?, ?, 0, NULL "
+                "consecutive_failures, last_error, found) SELECT ?, ?, ?, ?, ?, ?, 0, NULL, ? "
                 "WHERE NOT EXISTS (SELECT 1 FROM source_state WHERE source = ?)",
-                [source, url, etag, last_modified, moment, moment, source],
+                [source, url, etag, last_modified, moment, moment, found, source],
             )
         else:
             con.execute(
                 "UPDATE source_state SET url = ?, last_attempt_at = ?, "
-                "consecutive_failures = consecutive_failures + 1, last_error = ? WHERE source = ?",
-                [url, moment, error, source],
+                "consecutive_failures = consecutive_failures + 1, last_error = ?, found = coalesce(?, found) "
+                "WHERE source = ?",
+                [url, moment, error, found, source],
             )
             con.execute(
-                "INSERT INTO source_state (source, url, last_attempt_at, consecutive_failures, last_error) "
-                "SELECT ?, ?, ?, 1, ? WHERE NOT EXISTS (SELECT 1 FROM source_state WHERE source = ?)",
-                [source, url, moment, error, source],
+                "INSERT INTO source_state (source, url, last_attempt_at, consecutive_failures, last_error, found) "
+                "SELECT ?, ?, ?, 1, ?, ? WHERE NOT EXISTS (SELECT 1 FROM source_state WHERE source = ?)",
+                [source, url, moment, error, found, source],
             )

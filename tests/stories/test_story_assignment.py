@@ -96,3 +96,38 @@ def test_views_count_stories_beside_articles(tmp_path: Path) -> None:
     assert by_place["IQ-NI"] == (15, 6), "Ninewa: two convoys, a bombing, an ambush, a grave, a mosque"
     assert by_place["SY-DY"] == (4, 2)
     assert "stories" in tag_columns
+
+
+def test_signals_read_beside_the_text_equal_those_read_back_from_the_warehouse(tmp_path: Path) -> None:
+    """The pass's workers read each article's story signals while they hold its text; the stories they give must
+    be those the warehouse's copy gives (a crash, a retag or a later pass reads them from there)."""
+    from engine.extraction import story_signals
+    from stories.storing import signals_of
+
+    articles = [tagged(a) for a in labelled("dev")]
+    with wh.open_warehouse(tmp_path / "w.duckdb") as warehouse:
+        wh.store_tagged_articles(warehouse, wh.start_run(warehouse, datetime.now(UTC), 1), articles, [])
+        stored = {a.article_id: signals_of(GAZETTEER, a) for a in wh.articles_without_story(warehouse, 1000)}
+    beside_the_text = {t.article.article_id: story_signals(t, GAZETTEER) for t in articles}
+    assert stored == beside_the_text
+
+
+def test_a_title_word_most_open_reports_share_finds_no_candidates_but_a_rare_one_does() -> None:
+    """In a busy window a common word would make every new report a candidate of every open one: the cost per
+    article would grow with the window. Such keys are left out; what two reports of one event share is rarer."""
+    from datetime import timedelta
+
+    from stories.assign import HOT_KEY_REPORTS
+    from stories.signals import Signals
+
+    start = datetime(2026, 11, 2, 8, tzinfo=UTC)
+
+    def report(n: int, title_words: set[str]) -> Signals:
+        return Signals(f"a{n:04d}", "wire", "en", start + timedelta(minutes=n), f"title {n}", frozenset(),
+                       frozenset(), frozenset(), frozenset(title_words), frozenset(title_words))  # fmt: skip
+
+    assigner = StoryAssigner()
+    assigner.assign(report(n, {"market", f"unique{n}"}) for n in range(HOT_KEY_REPORTS + 1))
+    assert assigner.candidates(report(9000, {"market"})) == [], "the word every open report shares"
+    found = assigner.candidates(report(9001, {"market", "unique7"}))
+    assert [signals.article_id for _, signals in found] == ["a0007"]
