@@ -71,12 +71,15 @@ def serving(config: Path, prefect_home: Path) -> Iterator[ServeProcess]:
         serve.process.wait()
 
 
-def _children(pid: int) -> list[int]:
+def _prefect_servers(pid: int) -> list[int]:
+    """The Prefect servers (`prefect server start`) the process started: other children it may have at that
+    moment (a flow run, a probe) are not what the test follows."""
     found = []
     for entry in Path("/proc").iterdir():
         try:
             if entry.name.isdigit() and f"\nPPid:\t{pid}\n" in (entry / "status").read_text():
-                found.append(int(entry.name))
+                if b"prefect\x00server\x00start" in (entry / "cmdline").read_bytes():
+                    found.append(int(entry.name))
         except OSError:
             continue
     return found
@@ -95,7 +98,7 @@ def test_serve_schedules_the_cron_runs_a_pass_and_leaves_nothing_behind_when_kil
     config = write_config(tmp_path, all_sample_sources(news_site), '[schedule]\ningest = "*/5 * * * *"\n')
     with serving(config, tmp_path / "prefect-home") as serve:
         api = serve.api_url()
-        server = _children(serve.process.pid)
+        server = _prefect_servers(serve.process.pid)
         deployment = wait_for(lambda: _get(f"{api}/deployments/name/ingest/newsmon-ingest"), 60)
         assert deployment, "\n".join(serve.lines[-30:])
 
@@ -125,7 +128,7 @@ def test_serve_stopped_with_sigterm_pauses_its_deployments_and_exits(news_site: 
     config = write_config(tmp_path, all_sample_sources(news_site))
     with serving(config, tmp_path / "prefect-home") as serve:
         api = serve.api_url()
-        server = _children(serve.process.pid)
+        server = _prefect_servers(serve.process.pid)
         # Once the runner polls for work it handles SIGTERM; before that, the signal's default ends the process.
         assert wait_for(lambda: any("get_scheduled_flow_runs" in line for line in serve.lines), 60)
         serve.process.terminate()
