@@ -15,7 +15,6 @@ import hashlib
 import os
 import random
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -130,7 +129,7 @@ def main() -> int:
             from flows.ingest import ingest_flow
 
             first = ingest_flow(str(config_path))
-            print(f"load      {_load()}")
+            print("load      load average {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
             print(f"{'articles':>9} {'on disk':>9} {'idle pass':>10} {'as flow run':>12} {'trends':>8} {'count':>8}")
             rows = []
             stored = first.articles_new
@@ -163,12 +162,6 @@ def main() -> int:
         shutil.rmtree(work, ignore_errors=True)
     return 0
 
-
-def _load() -> str:
-    try:
-        return subprocess.run(["uptime"], capture_output=True, text=True, check=True).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown"
 
 
 if __name__ == "__main__":

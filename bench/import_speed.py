@@ -15,7 +15,6 @@ import json
 import os
 import random
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -89,7 +88,7 @@ def main() -> int:
 
         rate = first.new / first_s
         stored_rate = first.new / (first_s - first.stories_s)
-        print(f"load      {_load()}")
+        print("load      load average {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
         print(f"archive   {args.articles} lines, {archive.stat().st_size / 2**20:.0f} MB, {os.cpu_count()} cores")
         print(f"baseline  the classifier alone, 1 process:   {baseline:7.1f} articles/s ({len(sample)} articles)")
         print(f"import    end to end, into a fresh lake:     {rate:7.1f} articles/s = {rate / baseline:.2f}x baseline "
@@ -103,12 +102,6 @@ def main() -> int:
         shutil.rmtree(work, ignore_errors=True)
     return 0
 
-
-def _load() -> str:
-    try:
-        return subprocess.run(["uptime"], capture_output=True, text=True, check=True).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown"
 
 
 if __name__ == "__main__":

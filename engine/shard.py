@@ -66,7 +66,7 @@ class ShardPass(IngestPass):
     @contextmanager
     def open_shard(cls, config: Config, run_id: int, started_at: datetime) -> Iterator[ShardPass]:
         """The live warehouse for the pass `run_id`, which the coordinator started and will finish."""
-        warehouse = wh.open_warehouse(config.warehouse)
+        warehouse = wh.open_warehouse(config.warehouse, threads=1)  # as a local pass's: see IngestPass.open
         warehouse.shared = True  # other shards write at the same moment
         try:
             status = run_status(warehouse, run_id)

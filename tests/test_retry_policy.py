@@ -51,7 +51,7 @@ def test_the_next_pass_retries_exactly_what_the_policy_says_whatever_the_wording
     ]
     with wh.open_warehouse(tmp_path / "w.duckdb") as warehouse:
         wh.record_fetch_attempts(warehouse, 1, attempts)
-        retried = set(wh.urls_to_retry(warehouse, "site", NOW - timedelta(days=1), max_attempts=10))
+        retried = set(wh.urls_to_retry_by_source(warehouse, NOW - timedelta(days=1), max_attempts=10).get("site", []))
 
     expected = {a.url for a in attempts if a.reason and when_to_retry(a.reason, a.status) is not Retry.NEVER}
     assert retried == expected

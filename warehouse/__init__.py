@@ -33,7 +33,6 @@ from warehouse.queries import (
     recent_articles,
     run_sql,
     source_health,
-    urls_to_retry,
     urls_to_retry_by_source,
     weekly_tag_counts,
 )
@@ -45,7 +44,6 @@ from warehouse.store import (
     mark_interrupted_runs,
     record_fetch_attempts,
     replace_tags,
-    source_validators,
     start_run,
     store_tagged_articles,
     update_source_state,
@@ -113,11 +111,9 @@ __all__ = [
     "run_sql",
     "source_health",
     "all_source_validators",
-    "source_validators",
     "start_run",
     "store_tagged_articles",
     "update_source_state",
-    "urls_to_retry",
     "urls_to_retry_by_source",
     "weekly_tag_counts",
 ]

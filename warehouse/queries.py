@@ -146,32 +146,26 @@ def current_labels(warehouse: Warehouse) -> dict[str, set[str]]:
     return labels
 
 
-def urls_to_retry(warehouse: Warehouse, source: str, since: datetime, max_attempts: int) -> list[str]:
-    """Article URLs of `source` whose fetch failed for a passing reason and that are still not stored.
+def urls_to_retry_by_source(warehouse: Warehouse, since: datetime, max_attempts: int) -> dict[str, list[str]]:
+    """Per source, its article URLs whose fetch failed for a passing reason and that are still not stored, oldest
+    failure first; read once for a whole pass.
 
     A feed that answers 304 Not Modified lists nothing, so without this a page that timed out once would never
     be fetched again. Which reasons pass is `newsmon.retry.when_to_retry`'s decision, the fetcher's too.
     """
-    return urls_to_retry_by_source(warehouse, since, max_attempts, source).get(source, [])
-
-
-def urls_to_retry_by_source(
-    warehouse: Warehouse, since: datetime, max_attempts: int, source: str | None = None
-) -> dict[str, list[str]]:
-    """`urls_to_retry` for every source at once (or only `source`), oldest failure first: a pass asks once."""
     reasons, statuses = retried_next_pass()
     rows = warehouse.rows(
         f"""
         SELECT source, url FROM fetches
-        WHERE ($1 IS NULL OR source = $1) AND fetched_at >= $2 AND reason IS NOT NULL
-          AND (reason IN (SELECT unnest({VARCHAR_LIST.replace("?", "$4")}))
-               OR (reason = 'http_status' AND status IN (SELECT unnest(from_json($5, '["INTEGER"]')))))
+        WHERE fetched_at >= $1 AND reason IS NOT NULL
+          AND (reason IN (SELECT unnest({VARCHAR_LIST.replace("?", "$3")}))
+               OR (reason = 'http_status' AND status IN (SELECT unnest(from_json($4, '["INTEGER"]')))))
           AND url NOT IN (SELECT url FROM article_urls)
           AND url NOT IN (SELECT url FROM source_state)
-        GROUP BY source, url HAVING count(*) < $3
+        GROUP BY source, url HAVING count(*) < $2
         ORDER BY source, min(fetched_at), url
         """,
-        [source, since.astimezone(UTC).replace(tzinfo=None), max_attempts, as_json_list(reasons), json.dumps(statuses)],
+        [since.astimezone(UTC).replace(tzinfo=None), max_attempts, as_json_list(reasons), json.dumps(statuses)],
     )
     found: dict[str, list[str]] = {}
     for name, url in rows:

@@ -233,11 +233,6 @@ def record_fetch_attempts(warehouse: Warehouse, run_id: int, attempts: Sequence[
             insert_rows(con, "fetches", FETCH_COLUMNS, [_fetch_row(a, run_id) for a in attempts])
 
 
-def source_validators(warehouse: Warehouse, source: str, url: str) -> tuple[str | None, str | None]:
-    """ETag and Last-Modified from the source's last successful discovery, if its URL has not changed."""
-    return all_source_validators(warehouse).get(source, {}).get(url, (None, None))
-
-
 def all_source_validators(warehouse: Warehouse) -> dict[str, dict[str, tuple[str | None, str | None]]]:
     """Every source's validators (source → its URL → ETag, Last-Modified), read once for a whole pass: each query
     on the lake costs milliseconds of catalog work, so a pass asks once, not once per source."""
