@@ -187,14 +187,17 @@ def store_tagged_articles(
             ],
         )
         insert_rows(con, "article_urls", URL_COLUMNS, list(url_rows.items()), absent_on=("url",))
-        _write_tags(con, [t.classification for t in new], now)
+        # Articles new in this transaction have no scores or tags yet: nothing to leave out, and checking would
+        # read every stored score and tag, whose tables only grow.
+        _write_tags(con, [t.classification for t in new], now, first=True)
         write_places(con, [row for t in new for row in place_rows(t.article.article_id, t.places)])
         insert_rows(con, "fetches", FETCH_COLUMNS, [_fetch_row(a, run_id) for a in attempts])
     return new
 
 
-def _write_tags(con: Any, classifications: Sequence[Classification], now: datetime) -> None:
-    """Scores and tags of classifications whose `id` is the article's id."""
+def _write_tags(con: Any, classifications: Sequence[Classification], now: datetime, *, first: bool = False) -> None:
+    """Scores and tags of classifications whose `id` is the article's id; `first` when the articles have none yet
+    (stored in this transaction), else rows already there for the same version and tag are left as they are."""
     score_rows = []
     tag_rows = []
     for c in classifications:
@@ -203,8 +206,9 @@ def _write_tags(con: Any, classifications: Sequence[Classification], now: dateti
         for label in c.labels:
             evidence = list(c.evidence.get(label, ()))
             tag_rows.append((c.id, label, float(c.scores[label]), evidence, c.classifier_version, now))
-    insert_rows(con, "tag_scores", SCORE_COLUMNS, score_rows, absent_on=("article_id", "classifier_version", "tag"))
-    insert_rows(con, "article_tags", TAG_COLUMNS, tag_rows, absent_on=("article_id", "tag"))
+    insert_rows(con, "tag_scores", SCORE_COLUMNS, score_rows,
+                absent_on=() if first else ("article_id", "classifier_version", "tag"))  # fmt: skip
+    insert_rows(con, "article_tags", TAG_COLUMNS, tag_rows, absent_on=() if first else ("article_id", "tag"))
 
 
 @retry_conflicts
