@@ -107,7 +107,7 @@ class StoryAssigner:
             holders = self.index.get(key, ())
             if len(holders) <= HOT_KEY_REPORTS:
                 shared.update(holders)
-        ranked = shared.items()
+        ranked: Iterable[tuple[str, int]] = shared.items()
         if len(shared) > MAX_CANDIDATES:
             # Only reports sharing at least as many keys as the MAX_CANDIDATES-th can rank: sorting those alone, not
             # every report that shares one common word, keeps a busy window cheap. The order is the same.
