@@ -21,7 +21,7 @@ import warehouse as wh
 from classifiers import load_classifier
 from engine.extraction import ExtractionPool, WorkerResult
 from engine.upkeep import upkeep_after_pass
-from engine.writer import PassWriter, SourceRecord, SourceWrite
+from engine.writer import PassWriter, SourceWrite
 from extractors import (
     Discovery,
     Fetcher,
@@ -41,6 +41,7 @@ from newsmon.records import (
     FetchAttempt,
     FetchedPage,
     PassSummary,
+    SourceOutcome,
     SourceSummary,
     TaggedArticle,
 )
@@ -211,7 +212,8 @@ def fetch_extract_store(
     if items:
         asyncio.run(_pipeline(ingest_pass, source, items, summary, discovery))
     elif discovery is not None:  # nothing new: only the source's record
-        ingest_pass.writer.add(SourceWrite(summary, record=source_record(source, discovery)))
+        outcome = source_outcome(source, discovery)
+        ingest_pass.writer.add(SourceWrite(summary, other_attempts=tuple(discovery.attempts), outcome=outcome))
     return summary
 
 
@@ -234,8 +236,12 @@ async def _pipeline(
     # Pages waiting in or for the pool are bounded, so a 50,000-item feed never holds 50,000 pages in memory.
     in_flight = asyncio.Semaphore(ingest_pass.pool.workers * 4)
 
-    def take_batch(record: SourceRecord | None = None) -> SourceWrite:
-        batch = SourceWrite(summary, tuple(pending), tuple(pending_attempts), tuple(failures), tuple(retried), record)
+    def take_batch(discovery: Discovery | None = None) -> SourceWrite:
+        outcome = source_outcome(source, discovery) if discovery is not None else None
+        requests = tuple(discovery.attempts) if discovery is not None else ()
+        batch = SourceWrite(
+            summary, tuple(pending), tuple(pending_attempts), tuple(failures), (*retried, *requests), outcome
+        )
         for taken in (pending, pending_attempts, failures, retried):
             taken.clear()
         return batch
@@ -294,7 +300,7 @@ async def _pipeline(
     summary.alarm = same_failure_alarm(reasons, first_error, articles_back)
     if summary.alarm:
         log.warning("source %s: %s", source.name, summary.alarm)
-    ingest_pass.writer.add(take_batch(source_record(source, discovery) if discovery is not None else None))
+    ingest_pass.writer.add(take_batch(discovery))
 
 
 def same_failure_alarm(reasons: Counter[str], first_error: dict[str, str], articles_back: int) -> str | None:
@@ -310,12 +316,12 @@ def same_failure_alarm(reasons: Counter[str], first_error: dict[str, str], artic
     return f"no page became an article: {count} failed the same way, not for network trouble: {first_error[reason]}"
 
 
-def source_record(source: SourceConfig, discovery: Discovery) -> SourceRecord:
-    """The discovery requests, health and validators of a source, for the writer to store after its articles."""
+def source_outcome(source: SourceConfig, discovery: Discovery) -> SourceOutcome:
+    """A source's health and validators, for the writer to store with or after its articles."""
     errors = [a.error for a in discovery.attempts if a.error]
-    return SourceRecord(
+    return SourceOutcome(
+        source=source.name,
         url=source.url,
-        attempts=tuple(discovery.attempts),
         ok=not discovery.failed,
         error=errors[0] if errors else None,
         etag=discovery.validators.etag if discovery.validators else None,

@@ -16,39 +16,24 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
 
 import warehouse as wh
-from newsmon.records import FetchAttempt, SourceSummary, TaggedArticle
+from newsmon.records import FetchAttempt, SourceOutcome, SourceSummary, TaggedArticle
 
 log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
-class SourceRecord:
-    """What a source's discovery leaves in the warehouse: its requests, and its health and validators."""
-
-    url: str
-    attempts: tuple[FetchAttempt, ...]
-    ok: bool
-    error: str | None
-    etag: str | None
-    last_modified: str | None
-    found: str | None  # what the source turned out to be ("feed, 40 items")
-    at: datetime
-
-
-@dataclass(frozen=True, slots=True)
 class SourceWrite:
     """One source's batch: articles with the attempts that fetched them, attempts that failed, and, from a source
-    that is done, its record."""
+    that is done, how its discovery went."""
 
     summary: SourceSummary
     articles: tuple[TaggedArticle, ...] = ()
     article_attempts: tuple[FetchAttempt, ...] = ()
     failed: tuple[FetchAttempt, ...] = ()  # counted as the source's failures
-    retried: tuple[FetchAttempt, ...] = ()  # earlier attempts of pages fetched again: rows, not failures
-    record: SourceRecord | None = None
+    other_attempts: tuple[FetchAttempt, ...] = ()  # retried pages' earlier attempts, discovery requests: rows only
+    outcome: SourceOutcome | None = None  # from a source that is done: its health and validators
 
 
 @dataclass
@@ -84,20 +69,21 @@ class PassWriter:
         writes, self._pending, self._articles = self._pending, [], 0
         if not writes:
             return
+        articles = [a for w in writes for a in w.articles]
         started = time.perf_counter()
         try:
             with self.warehouse.one_commit():
-                stored = wh.store_tagged_articles(
-                    self.warehouse, self.run_id,
-                    [a for w in writes for a in w.articles], [a for w in writes for a in w.article_attempts],
-                )  # fmt: skip
+                stored = (
+                    wh.store_tagged_articles(
+                        self.warehouse, self.run_id, articles, [a for w in writes for a in w.article_attempts]
+                    )
+                    if articles
+                    else []
+                )
                 wh.record_fetch_attempts(
-                    self.warehouse, self.run_id,
-                    [a for w in writes for a in (*w.failed, *w.retried, *(w.record.attempts if w.record else ()))],
-                )  # fmt: skip
-                for write in writes:
-                    if write.record is not None:
-                        _update_source_state(self.warehouse, write.summary.source, write.record)
+                    self.warehouse, self.run_id, [a for w in writes for a in (*w.failed, *w.other_attempts)]
+                )
+                wh.record_source_outcomes(self.warehouse, [w.outcome for w in writes if w.outcome is not None])
         except Exception as exc:  # noqa: BLE001 - the sources behind this batch lose it, the pass goes on
             # Nothing of the batch is stored, validators included: the next pass fetches these articles again.
             detail = f"not stored: {type(exc).__name__}: {exc}"[:500]
@@ -111,17 +97,10 @@ class PassWriter:
         new_per_source = Counter(t.article.source for t in stored)
         for write in writes:
             write.summary.failed += len(write.failed)
-            record = write.record
-            if record is not None and not record.ok:
-                write.summary.errors.insert(0, f"discovery failed: {record.error or 'unknown'}")
+            outcome = write.outcome
+            if outcome is not None and not outcome.ok:
+                write.summary.errors.insert(0, f"discovery failed: {outcome.error or 'unknown'}")
                 write.summary.failed += 1
         for summary in {id(w.summary): w.summary for w in writes}.values():
             summary.new += new_per_source.pop(summary.source, 0)
         self.on_stored(stored)
-
-
-def _update_source_state(warehouse: wh.Warehouse, source: str, record: SourceRecord) -> None:
-    wh.update_source_state(
-        warehouse, source, record.url, ok=record.ok, error=record.error if not record.ok else None,
-        etag=record.etag, last_modified=record.last_modified, at=record.at, found=record.found,
-    )  # fmt: skip

@@ -8,8 +8,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import warehouse as wh
-from engine.writer import PassWriter, SourceRecord, SourceWrite
-from newsmon.records import Article, Classification, FetchAttempt, SourceSummary, TaggedArticle
+from engine.writer import PassWriter, SourceWrite
+from newsmon.records import Article, Classification, FetchAttempt, SourceOutcome, SourceSummary, TaggedArticle
 
 NOW = datetime(2026, 11, 30, 9, tzinfo=UTC)
 
@@ -31,9 +31,13 @@ def articles_of(source: str, count: int) -> tuple[tuple[TaggedArticle, ...], tup
     return tuple(tagged), tuple(attempts)
 
 
-def record(source: str, etag: str) -> SourceRecord:
+def done(source: str, etag: str) -> dict[str, object]:
+    """What a source that is done adds to its last write: its feed request and how discovery went."""
     feed = f"http://127.0.0.1/{source}/feed.xml"
-    return SourceRecord(feed, (FetchAttempt(feed, source, 200, None, 3, NOW),), True, None, etag, None, "feed", NOW)
+    return {
+        "other_attempts": (FetchAttempt(feed, source, 200, None, 3, NOW),),
+        "outcome": SourceOutcome(source, feed, True, None, etag, None, "feed, 40 items", NOW),
+    }
 
 
 def stored_articles(warehouse: wh.Warehouse) -> dict[str, int]:
@@ -55,15 +59,15 @@ def test_sources_batches_wait_until_enough_articles_gather_then_go_in_together(t
         writer, noted = a_writer(warehouse, batch_articles=100)
         tigris, euphrates, khabur = SourceSummary("tigris"), SourceSummary("euphrates"), SourceSummary("khabur")
 
-        writer.add(SourceWrite(tigris, *articles_of("tigris", 60), record=record("tigris", "t1")))
+        writer.add(SourceWrite(tigris, *articles_of("tigris", 60), **done("tigris", "t1")))
         assert stored_articles(warehouse) == {} and etags(warehouse) == {}  # 60 wait: fewer than 100
 
-        writer.add(SourceWrite(euphrates, *articles_of("euphrates", 50), record=record("euphrates", "e1")))
+        writer.add(SourceWrite(euphrates, *articles_of("euphrates", 50), **done("euphrates", "e1")))
         assert stored_articles(warehouse) == {"tigris": 60, "euphrates": 50}  # 110: stored, both sources at once
         assert etags(warehouse) == {"tigris": "t1", "euphrates": "e1"}
         assert (tigris.new, euphrates.new, len(noted)) == (60, 50, 110)
 
-        writer.add(SourceWrite(khabur, *articles_of("khabur", 5), record=record("khabur", "k1")))
+        writer.add(SourceWrite(khabur, *articles_of("khabur", 5), **done("khabur", "k1")))
         assert "khabur" not in stored_articles(warehouse)
         writer.flush()  # as the pass does before assigning stories
         assert stored_articles(warehouse)["khabur"] == 5 and etags(warehouse)["khabur"] == "k1"
@@ -77,7 +81,7 @@ def test_a_sources_validators_are_stored_with_its_last_articles_never_before(tmp
         tigris = SourceSummary("tigris")
         first, second = articles_of("tigris", 30)[0], articles_of("tigris", 30)
         writer.add(SourceWrite(tigris, first[:20], second[1][:20]))
-        writer.add(SourceWrite(tigris, first[20:], second[1][20:], record=record("tigris", "t2")))
+        writer.add(SourceWrite(tigris, first[20:], second[1][20:], **done("tigris", "t2")))
         assert etags(warehouse) == {} and stored_articles(warehouse) == {}
         writer.flush()
         assert etags(warehouse) == {"tigris": "t2"} and stored_articles(warehouse) == {"tigris": 30}
@@ -87,10 +91,10 @@ def test_a_batch_that_cannot_be_stored_is_reported_on_its_sources_and_stores_not
     with wh.open_warehouse(tmp_path / "w.duckdb") as warehouse:
         writer, noted = a_writer(warehouse, batch_articles=1000)
         tigris, khabur = SourceSummary("tigris"), SourceSummary("khabur")
-        writer.add(SourceWrite(tigris, *articles_of("tigris", 10), record=record("tigris", "t3")))
+        writer.add(SourceWrite(tigris, *articles_of("tigris", 10), **done("tigris", "t3")))
         # A fetch row without its required elapsed time: the database refuses the batch's transaction.
         broken = FetchAttempt("http://127.0.0.1/khabur/x", "khabur", 200, None, None, NOW)  # type: ignore[arg-type]
-        writer.add(SourceWrite(khabur, failed=(broken,), record=record("khabur", "k3")))
+        writer.add(SourceWrite(khabur, failed=(broken,), **done("khabur", "k3")))
         writer.flush()
 
         assert stored_articles(warehouse) == {} and etags(warehouse) == {}  # the next pass fetches them again
@@ -101,3 +105,31 @@ def test_a_batch_that_cannot_be_stored_is_reported_on_its_sources_and_stores_not
         writer.add(SourceWrite(tigris, *articles_of("tigris", 2)))  # the writer goes on with what comes next
         writer.flush()
         assert stored_articles(warehouse) == {"tigris": 2}
+
+
+def test_many_sources_outcomes_recorded_at_once_read_as_if_recorded_one_by_one(tmp_path: Path) -> None:
+    """New sources that worked or failed, a working source that fails (its validators kept, one failure more), a
+    failing one that recovers (failures back to 0, its last error kept as history), `found` kept when unsaid."""
+    feed = "http://127.0.0.1/{}/feed.xml"
+    rounds = [
+        [SourceOutcome("tigris", feed.format("tigris"), True, None, "t1", "Mon", "feed, 3 items", NOW),
+         SourceOutcome("khabur", feed.format("khabur"), False, "timeout: x", None, None, None, NOW)],
+        [SourceOutcome("tigris", feed.format("tigris"), False, "500 oops", "t9", None, None, NOW),
+         SourceOutcome("khabur", feed.format("khabur"), True, None, "k1", None, "sitemap, 2 URLs", NOW),
+         SourceOutcome("zab", feed.format("zab"), True, None, None, None, None, NOW)],
+        [SourceOutcome("tigris", feed.format("tigris"), False, "timeout: y", None, None, None, NOW)],
+    ]  # fmt: skip
+    tables = []
+    for batched in (False, True):
+        with wh.open_warehouse(tmp_path / f"{batched}.duckdb") as warehouse:
+            for outcomes in rounds:
+                if batched:
+                    wh.record_source_outcomes(warehouse, outcomes)
+                    continue
+                for o in outcomes:
+                    wh.update_source_state(warehouse, o.source, o.url, ok=o.ok, error=o.error, etag=o.etag,
+                                           last_modified=o.last_modified, at=o.at, found=o.found)  # fmt: skip
+            tables.append(warehouse.rows("SELECT * FROM source_state ORDER BY source"))
+    assert tables[0] == tables[1]
+    tigris = dict(zip(["source", "url", "etag", "last_modified"], tables[1][1][:4], strict=True))
+    assert tigris["etag"] == "t1"  # a failure never replaces validators
