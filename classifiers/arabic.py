@@ -15,8 +15,9 @@ _TATWEEL = 0x0640
 # One table does it all in one pass: marks and tatweel deleted, letter variants folded.
 _NORMALISE = str.maketrans({"أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا", "ى": "ي", "ة": "ه", "ؤ": "و", "ئ": "ي"}
                            | dict.fromkeys(map(chr, [*_TASHKEEL, _TATWEEL])))
-_ARABIC_LETTER = re.compile("[\u0621-\u064a]")
-_LATIN_LETTER = re.compile("[A-Za-z]")
+# Runs, not single letters: counted by their lengths, without a string made for every letter.
+_ARABIC_LETTERS = re.compile("[\u0621-\u064a]+")
+_LATIN_LETTERS = re.compile("[A-Za-z]+")
 
 # Proclitics in the order they stack: conjunction, then preposition, then the article.
 _CONJUNCTIONS = ("و", "ف")
@@ -54,6 +55,8 @@ def arabic_forms(token: str) -> tuple[str, ...]:
 def arabic_share(text: str, sample_chars: int = 3000) -> float:
     """Share of letters that are Arabic in the first `sample_chars` characters: 0 for none, 1 for all."""
     sample = text[:sample_chars]
-    arabic = len(_ARABIC_LETTER.findall(sample))
-    latin = len(_LATIN_LETTER.findall(sample))
+    if sample.isascii():
+        return 0.0
+    arabic = sum(map(len, _ARABIC_LETTERS.findall(sample)))
+    latin = sum(map(len, _LATIN_LETTERS.findall(sample)))
     return arabic / (arabic + latin) if arabic + latin else 0.0

@@ -162,12 +162,16 @@ class Matcher:
         for unit_number, words in enumerate(unit_words):
             if starters.isdisjoint(words):
                 continue  # most sentences: no word of theirs starts a phrase
+            size = len(words)
             for position in [i for i, word in enumerate(words) if word in starters]:
+                next_keys = cache[words[position + 1]][0] if position + 1 < size else frozenset()
                 for tag, kind, phrase, pair_index in cache[words[position]][1]:
-                    length = len(phrase.keys)
-                    if length > 1 and not (
-                        position + length <= len(words)
-                        and all(phrase.keys[j] in cache[words[position + j]][0] for j in range(1, length))
+                    keys = phrase.keys
+                    length = len(keys)
+                    if length > 1 and (
+                        keys[1] not in next_keys
+                        or position + length > size
+                        or not all(keys[j] in cache[words[position + j]][0] for j in range(2, length))
                     ):
                         continue
                     matches.append(new_match(Match, (tag, kind, phrase, pair_index, unit_number, position,
