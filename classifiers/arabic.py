@@ -10,11 +10,14 @@ from __future__ import annotations
 import re
 
 # Harakat, tanween, shadda, sukun, dagger alef and Quranic marks: writers use them rarely and inconsistently.
-_TASHKEEL = re.compile("[\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed]")
-_TATWEEL = "\u0640"
-_LETTER_MAP = str.maketrans({"أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا", "ى": "ي", "ة": "ه", "ؤ": "و", "ئ": "ي"})
-_ARABIC_LETTER = re.compile("[\u0621-\u064a]")
-_LATIN_LETTER = re.compile("[A-Za-z]")
+_TASHKEEL = [*range(0x0610, 0x061B), *range(0x064B, 0x0660), 0x0670, *range(0x06D6, 0x06EE)]
+_TATWEEL = 0x0640
+# One table does it all in one pass: marks and tatweel deleted, letter variants folded.
+_NORMALISE = str.maketrans({"أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا", "ى": "ي", "ة": "ه", "ؤ": "و", "ئ": "ي"}
+                           | dict.fromkeys(map(chr, [*_TASHKEEL, _TATWEEL])))
+# Runs, not single letters: counted by their lengths, without a string made for every letter.
+_ARABIC_LETTERS = re.compile("[\u0621-\u064a]+")
+_LATIN_LETTERS = re.compile("[A-Za-z]+")
 
 # Proclitics in the order they stack: conjunction, then preposition, then the article.
 _CONJUNCTIONS = ("و", "ف")
@@ -26,7 +29,7 @@ _MIN_STEM_CHARS = 3  # shorter remainders are mostly accidents: وعد is a word
 
 def normalise_arabic(text: str) -> str:
     """Fold the spelling variants that do not change the word: أ إ آ → ا, ى → ي, ة → ه, ؤ → و, ئ → ي, no tashkeel."""
-    return _TASHKEEL.sub("", text.replace(_TATWEEL, "")).translate(_LETTER_MAP)
+    return text.translate(_NORMALISE)
 
 
 def arabic_forms(token: str) -> tuple[str, ...]:
@@ -52,6 +55,8 @@ def arabic_forms(token: str) -> tuple[str, ...]:
 def arabic_share(text: str, sample_chars: int = 3000) -> float:
     """Share of letters that are Arabic in the first `sample_chars` characters: 0 for none, 1 for all."""
     sample = text[:sample_chars]
-    arabic = len(_ARABIC_LETTER.findall(sample))
-    latin = len(_LATIN_LETTER.findall(sample))
+    if sample.isascii():
+        return 0.0
+    arabic = sum(map(len, _ARABIC_LETTERS.findall(sample)))
+    latin = sum(map(len, _LATIN_LETTERS.findall(sample)))
     return arabic / (arabic + latin) if arabic + latin else 0.0
