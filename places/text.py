@@ -6,6 +6,7 @@ Both the gazetteer's names and an article's words go through the same folding, s
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from typing import NamedTuple
@@ -17,7 +18,6 @@ LATIN_ARTICLES = frozenset(
 )
 _LATIN_WORD = re.compile(r"[^\W\d_]+(?:['’‘ʿʾ`][^\W\d_]+)*", re.UNICODE)
 _ARABIC_WORD = re.compile(r"[\u0621-\u064a\u0671-\u06d3]+")
-_TASHKEEL = re.compile(r"[\u064b-\u065f\u0670\u0640]")
 ARABIC_LETTER_VARIANTS = (("أ", "ا"), ("إ", "ا"), ("آ", "ا"), ("ٱ", "ا"), ("ة", "ه"), ("ى", "ي"), ("ئ", "ي"),
                           ("ؤ", "و"), ("ک", "ك"), ("ی", "ي"), ("ە", "ه"))  # fmt: skip
 _ARABIC_FOLD = str.maketrans(dict(ARABIC_LETTER_VARIANTS))
@@ -51,9 +51,10 @@ def fold_latin(word: str) -> str:
     return re.sub(r"['’‘ʿʾ`]", "", plain).lower()
 
 
+@functools.lru_cache(maxsize=65_536)  # story signals fold every word of each title and lead: words repeat
 def arabic_core(word: str) -> str:
     """An Arabic word without diacritics, its letter variants folded and its article removed."""
-    return _without_article(_TASHKEEL.sub("", word).translate(_ARABIC_FOLD))
+    return _without_article(word.translate(_ARABIC_PLAIN))
 
 
 def _without_article(word: str) -> str:
