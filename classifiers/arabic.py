@@ -22,7 +22,7 @@ _LATIN_LETTERS = re.compile("[A-Za-z]+")
 # Proclitics in the order they stack: conjunction, then preposition, then the article.
 _CONJUNCTIONS = ("و", "ف")
 _PREPOSITIONS = ("ب", "ل", "ك")
-_ARTICLE = "ال"
+_ARTICLES = ("ال", "لل")  # the article, and the article after the preposition ل
 _CLITIC_STARTS = frozenset("وفبلكا")
 _MIN_STEM_CHARS = 3  # shorter remainders are mostly accidents: وعد is a word, not و + عد
 
@@ -40,16 +40,18 @@ def arabic_forms(token: str) -> tuple[str, ...]:
     """
     if token[:1] not in _CLITIC_STARTS:
         return (token,)  # most words: nothing to strip
+    # Each step strips from every form so far; no two forms can be equal (each is the token less a different
+    # number of letters), so none needs dropping.
     stems = [token]
-    if token[:1] in _CONJUNCTIONS and len(token) - 1 >= _MIN_STEM_CHARS:
+    if token[0] in _CONJUNCTIONS and len(token) > _MIN_STEM_CHARS:
         stems.append(token[1:])
-    stems += [s[1:] for s in stems if s[:1] in _PREPOSITIONS and len(s) - 1 >= _MIN_STEM_CHARS]
-    for stem in list(stems):
-        if stem.startswith(_ARTICLE) and len(stem) - 2 >= _MIN_STEM_CHARS:
+    for stem in tuple(stems):
+        if stem[0] in _PREPOSITIONS and len(stem) > _MIN_STEM_CHARS:
+            stems.append(stem[1:])
+    for stem in tuple(stems):
+        if len(stem) > _MIN_STEM_CHARS + 1 and stem.startswith(_ARTICLES):  # لل: ل + ال, the alef dropped
             stems.append(stem[2:])
-        elif stem.startswith("لل") and len(stem) - 2 >= _MIN_STEM_CHARS:
-            stems.append(stem[2:])  # ل + ال with the article's alef dropped
-    return tuple(dict.fromkeys(stems))
+    return tuple(stems)
 
 
 def arabic_share(text: str, sample_chars: int = 3000) -> float:

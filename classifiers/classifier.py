@@ -12,7 +12,7 @@ import functools
 import math
 import re
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 from classifiers.arabic import arabic_share
 from classifiers.learned import PASSAGE_WORDS as LEARNED_PASSAGE_WORDS
@@ -41,8 +41,7 @@ class SupportsClassify(Protocol):
     def classify(self, doc: ClassifierInput) -> Classification: ...
 
 
-@dataclass(frozen=True, slots=True)
-class _Hit:
+class _Hit(NamedTuple):  # a named tuple: made for every match that counts, and a tuple is made fastest
     unit: int
     start: int
     end: int

@@ -39,8 +39,9 @@ class Match(NamedTuple):
     end: int  # token index after the last word
 
 
-@dataclass(frozen=True, slots=True)
-class Unit:
+class Unit(NamedTuple):
+    """The title or one sentence. A named tuple: an article makes dozens of these, and a tuple is made fastest."""
+
     text: str
     words: tuple[str, ...]  # tokens as written
 
@@ -53,6 +54,10 @@ class Unit:
 class MatchedDocument:
     units: tuple[Unit, ...]
     matches: tuple[Match, ...]
+
+
+def _is_prefix_key(key: str) -> bool:
+    return key.endswith("*") and not key.startswith("^")
 
 
 def tokens(text: str) -> list[str]:
@@ -85,14 +90,23 @@ class Matcher:
         keys = {k for entries in self._index.values() for _, _, p, _ in entries for k in p.keys}
         # Prefix keys ("return*") filed under their first letters, so that most words cost one look-up to learn
         # that they start none.
-        prefixes = sorted(key[:-1] for key in keys if key.endswith("*") and not key.startswith("^"))
+        prefixes = sorted(key[:-1] for key in keys if _is_prefix_key(key))
         self._head = min((len(prefix) for prefix in prefixes), default=0)
         self._prefixes: dict[str, tuple[str, ...]] = {}
         for prefix in prefixes:
             self._prefixes[prefix[: self._head]] = (*self._prefixes.get(prefix[: self._head], ()), prefix)
         self._index_keys = frozenset(self._index)
+        # The prefixes that open a phrase, by their first letters: whether a new word starts one costs a look-up.
+        self._start_head = min((len(key) - 1 for key in self._index if _is_prefix_key(key)), default=0)
+        self._start_prefixes: dict[str, tuple[str, ...]] = {}
+        for key in sorted(key for key in self._index if _is_prefix_key(key)):
+            head = key[: self._start_head]
+            self._start_prefixes[head] = (*self._start_prefixes.get(head, ()), key[:-1])
+        # Every word read, with its forms (see `_forms_of`); most words start no phrase and need nothing more.
+        self._forms: dict[str, tuple[str, ...]] = {}
+        # All the keys of the words that start a phrase, or follow one where a longer phrase starts.
         self._cache: dict[str, tuple[frozenset[str], tuple[tuple[str, str, Phrase, int], ...], str]] = {}
-        self._starters: set[str] = set()  # the cached words (as written) that can start a phrase
+        self._starters: set[str] = set()  # the words (as written) that can start a phrase
 
     def _add(self, tag: str, kind: str, phrase: Phrase, pair_index: int) -> None:
         self._index.setdefault(phrase.keys[0], []).append((tag, kind, phrase, pair_index))
@@ -100,7 +114,8 @@ class Matcher:
     def __getstate__(self) -> dict[str, object]:
         # Worker processes get the rules, not the cache of whatever the parent happened to read.
         return {"lang": self.lang, "_index": self._index, "_head": self._head, "_prefixes": self._prefixes,
-                "_index_keys": self._index_keys, "_cache": {}, "_starters": set()}
+                "_index_keys": self._index_keys, "_start_head": self._start_head,
+                "_start_prefixes": self._start_prefixes, "_forms": {}, "_cache": {}, "_starters": set()}
 
     def __setstate__(self, state: dict[str, object]) -> None:
         self.__dict__.update(state)
@@ -112,27 +127,42 @@ class Matcher:
 
     def form(self, word: str) -> str:
         """The word lowercased (English) or normalised without its proclitics (Arabic): `learned.word_form`."""
-        return (self._cache.get(word) or self._lookup(word))[2]
+        return (self._forms.get(word) or self._read(word))[-1]
 
     def _bound_cache(self) -> None:
-        # Emptied between articles only: `match` relies on the words of the article it reads staying cached.
-        if len(self._cache) >= _MAX_CACHED_WORDS:
+        # Emptied between articles only: `match` relies on the words of the article it reads staying known.
+        if len(self._forms) >= _MAX_CACHED_WORDS:
+            self._forms.clear()
             self._cache.clear()
             self._starters.clear()
+
+    def _forms_of(self, word: str) -> tuple[str, ...]:
+        """The word lowercased (English), or normalised with and without its proclitics (Arabic), longest first."""
+        return arabic_forms(normalise_arabic(word)) if self.lang == "ar" else (word.lower(),)
+
+    def _read(self, word: str) -> tuple[str, ...]:
+        """Note a new word's forms, and all its keys if it may start a phrase; returns the forms."""
+        forms = self._forms[word] = arabic_forms(normalise_arabic(word)) if self.lang == "ar" else (word.lower(),)
+        if not self._index_keys.isdisjoint(forms):
+            self._lookup(word)
+        elif self.lang != "ar" and len(word) >= 2 and word.isupper() and "^" + word in self._index_keys:
+            self._lookup(word)
+        elif self._start_prefixes:
+            for form in forms:
+                for prefix in self._start_prefixes.get(form[: self._start_head], ()):
+                    if form.startswith(prefix):
+                        self._lookup(word)
+                        return forms
+        return forms
 
     def _lookup(self, word: str) -> tuple[frozenset[str], tuple[tuple[str, str, Phrase, int], ...], str]:
         cached = self._cache.get(word)
         if cached is not None:
             return cached
-        if self.lang == "ar":
-            forms: tuple[str, ...] = arabic_forms(normalise_arabic(word))
-            found = set(forms)
-        else:
-            lower = word.lower()
-            forms = (lower,)
-            found = {lower}
-            if len(word) >= 2 and word.isupper():
-                found.add("^" + word)
+        forms = self._forms_of(word)
+        found = set(forms)
+        if self.lang != "ar" and len(word) >= 2 and word.isupper():
+            found.add("^" + word)
         if self._prefixes:
             for form in forms:
                 for prefix in self._prefixes.get(form[: self._head], ()):
@@ -153,10 +183,12 @@ class Matcher:
         self._bound_cache()
         texts = split_units(title, text)
         unit_words = [tuple(_TOKEN.findall(unit_text)) for unit_text in texts]
-        cache = self._cache
-        for word in set().union(*unit_words).difference(cache):
-            self._lookup(word)
+        for word in set().union(*unit_words).difference(self._forms):
+            self._read(word)
         starters = self._starters
+        cache = self._cache
+        known = cache.get
+        lookup = self._lookup
         new_match = tuple.__new__  # Match(...) without the call through its generated __new__
         matches: list[Match] = []
         for unit_number, words in enumerate(unit_words):
@@ -164,16 +196,21 @@ class Matcher:
                 continue  # most sentences: no word of theirs starts a phrase
             size = len(words)
             for position in [i for i, word in enumerate(words) if word in starters]:
-                next_keys = cache[words[position + 1]][0] if position + 1 < size else frozenset()
+                next_keys: frozenset[str] | None = None
                 for tag, kind, phrase, pair_index in cache[words[position]][1]:
                     keys = phrase.keys
                     length = len(keys)
-                    if length > 1 and (
-                        keys[1] not in next_keys
-                        or position + length > size
-                        or not all(keys[j] in cache[words[position + j]][0] for j in range(2, length))
-                    ):
-                        continue
+                    if length > 1:
+                        if position + length > size:
+                            continue
+                        if next_keys is None:
+                            next_keys = (known(words[position + 1]) or lookup(words[position + 1]))[0]
+                        if keys[1] not in next_keys or not all(
+                            keys[j] in (known(words[position + j]) or lookup(words[position + j]))[0]
+                            for j in range(2, length)
+                        ):
+                            continue
                     matches.append(new_match(Match, (tag, kind, phrase, pair_index, unit_number, position,
                                                      position + length)))
-        return MatchedDocument(units=tuple(map(Unit, texts, unit_words)), matches=tuple(matches))
+        units = tuple([new_match(Unit, unit) for unit in zip(texts, unit_words, strict=True)])
+        return MatchedDocument(units=units, matches=tuple(matches))
