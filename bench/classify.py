@@ -1,26 +1,33 @@
 """Classifier speed on one core, beside the keyword alert and the rules alone, measured in the same run.
 
-Usage: .venv/bin/python bench/classify.py [--rounds N]
+Usage: .venv/bin/python bench/classify.py [--rounds N] [--against REVISION [--fresh-rounds N]]
 Texts: dev-written and news-real from the shared corpora when present ($NEWSMON_CORPORA, else shared/corpora above
 the repository; each missing one is named and skipped), otherwise generated English and Arabic articles of
 typical length (600-1500 words).
 
 The last lines run the classifier alone, then the whole `newsmon classify` command (tags and places), on the same
 texts in a fresh process each, and divide the articles by that process's CPU time (user + system): start-up,
-imports and cold caches count, other load on the machine does not.
+imports and cold caches count, other load on the machine does not. With --against, the fresh `newsmon classify`
+processes of this tree and of that git revision (its packages taken from git into a temporary folder that goes
+first on the process's path, its gazetteer cached apart) alternate, --fresh-rounds each, and each side's median is
+printed, so both are measured under the same load.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import resource
+import statistics
 import subprocess
 import sys
+import tarfile
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from io import BytesIO
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +39,12 @@ TARGET_DOCS_PER_S = 500.0
 CORPORA = find_corpora(Path(__file__).resolve().parent) or Path("shared-corpora-not-found")
 SOURCES = ("dev-written/articles.jsonl", "news-real/articles.jsonl")
 NEWSMON = Path(sys.executable).parent / "newsmon"
+ROOT = Path(__file__).resolve().parent.parent
+PACKAGES = ("newsmon", "commands", "engine", "flows", "extractors", "warehouse", "classifiers", "notify", "places",
+            "stories")  # fmt: skip
+# The command line of a tree whose packages come first on the path (-P: not the current folder's).
+NEWSMON_CLASSIFY = ["-P", "-c", "import sys; sys.argv[0] = 'newsmon'; from commands.cli import main; main()",
+                    "classify", "--input"]  # fmt: skip
 
 
 def load_texts() -> list[ClassifierInput]:
@@ -80,7 +93,8 @@ with open(sys.argv[1], encoding="utf-8") as lines:
 """
 
 
-def fresh_process_docs_per_cpu_second(command: list[str], docs: list[ClassifierInput]) -> tuple[float | None, str]:
+def fresh_process_docs_per_cpu_second(command: list[str], docs: list[ClassifierInput],
+                                      env: Mapping[str, str] | None = None) -> tuple[float | None, str]:
     """Run `command` + [a JSONL file of the texts] in a fresh process: articles per CPU second (user + system),
     start-up included; None and the last line of stderr when it fails."""
     with tempfile.NamedTemporaryFile("w", suffix=".jsonl", encoding="utf-8", delete=False) as handle:
@@ -88,7 +102,8 @@ def fresh_process_docs_per_cpu_second(command: list[str], docs: list[ClassifierI
             handle.write(json.dumps({"id": d.id, "title": d.title, "text": d.text, "lang": d.lang},
                                     ensure_ascii=False) + "\n")
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    done = subprocess.run([*command, handle.name], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    done = subprocess.run([*command, handle.name], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                          env=env)
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     Path(handle.name).unlink()
     if done.returncode != 0:
@@ -138,10 +153,42 @@ def sentence_encoder_cost(passages: list[str], sample: int = 40) -> tuple[float,
     return loaded, 1000 * (time.process_time() - start) / max(1, min(sample, len(passages) - 1))
 
 
+def checkout(revision: str, into: Path) -> None:
+    """The revision's packages, from git, into `into`."""
+    archive = subprocess.run(["git", "-C", str(ROOT), "archive", revision, *PACKAGES], capture_output=True,
+                             check=True)
+    with tarfile.open(fileobj=BytesIO(archive.stdout)) as tar:
+        tar.extractall(into, filter="data")
+
+
+def compare_fresh_processes(docs: list[ClassifierInput], revision: str, rounds: int) -> None:
+    """`newsmon classify` of this tree and of `revision`, alternating fresh processes: each side's median."""
+    with tempfile.TemporaryDirectory(prefix="newsmon-bench-classify-") as folder:
+        other = Path(folder) / "other"
+        checkout(revision, other)
+        sides = {"this tree": dict(os.environ, PYTHONPATH=str(ROOT)),
+                 revision: dict(os.environ, PYTHONPATH=str(other), NEWSMON_CACHE_DIR=str(other / "cache"))}
+        for env in sides.values():  # not counted: builds a side's gazetteer cache if it has none
+            fresh_process_docs_per_cpu_second([sys.executable, *NEWSMON_CLASSIFY], docs[:2], env)
+        rates: dict[str, list[float]] = {side: [] for side in sides}
+        for _ in range(rounds):
+            for side, env in sides.items():
+                rate, failure = fresh_process_docs_per_cpu_second([sys.executable, *NEWSMON_CLASSIFY], docs, env)
+                if rate is None:
+                    sys.exit(f"newsmon classify of {side} failed: {failure}")
+                rates[side].append(rate)
+    for side, found in rates.items():
+        print(f"newsmon classify, {side:<16}{statistics.median(found):8.1f} docs per CPU second, median of "
+              f"{rounds} alternating fresh processes ({', '.join(f'{r:.1f}' for r in found)})")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=3, help="passes over the texts (the first warms caches)")
+    parser.add_argument("--against", help="git revision whose `newsmon classify` to measure beside this tree's")
+    parser.add_argument("--fresh-rounds", type=int, default=3, help="fresh processes per side with --against")
     args = parser.parse_args()
+    print(f"load      {os.getloadavg()[0]:.2f} (1-minute load average at the start, {os.cpu_count()} cores)")
     docs = load_texts()
     words = sum(len(d.text.split()) for d in docs) / len(docs)
     classifier = load_classifier()
@@ -183,6 +230,8 @@ def main() -> None:
             continue
         print(f"{label:<35} {rate:8.1f} docs per CPU second, start-up included   "
               f"target >= {TARGET_DOCS_PER_S:.0f}: {'met' if rate >= TARGET_DOCS_PER_S else 'NOT MET'}")
+    if args.against:
+        compare_fresh_processes(docs, args.against, args.fresh_rounds)
 
 
 if __name__ == "__main__":

@@ -1,13 +1,13 @@
 """What an extraction worker spends tagging one article (engine/extraction.py `tag_article`: the classifier, then
-places), on this tree and on another revision, measured in the same run.
+places; then `story_signals`), on this tree and on another revision, measured in the same run.
 
     python bench/tagging.py [--against main] [--rounds 3] [--pages 300]
 
 Texts: the ingest benchmark's generated pages, extracted once by trafilatura (whose CPU per page is printed as
 the scale), and the shared corpora's articles when present. Each side runs in its own process, alternating
 rounds, long-running as a worker is: its first pass over the texts warms the per-word caches and is not
-counted. The other revision's `classifiers` and `places` packages are taken from git into a temporary folder
-that goes first on that process's path.
+counted. The other revision's `classifiers`, `places` and `stories` packages are taken from git into a temporary
+folder that goes first on that process's path.
 """
 
 from __future__ import annotations
@@ -26,13 +26,15 @@ from io import BytesIO
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-PACKAGES = ("classifiers", "places")
+PACKAGES = ("classifiers", "places", "stories")
 
 MEASURE = """
 import json, sys, time
+from datetime import UTC, datetime
 from classifiers import load_classifier
 from newsmon.records import ClassifierInput
 from places import article_places, load_gazetteer
+from stories import read_signals
 
 groups = json.load(open(sys.argv[1], encoding="utf-8"))
 classifier, gazetteer = load_classifier(), load_gazetteer()
@@ -45,10 +47,14 @@ for group, texts in groups.items():
     for doc in docs:
         classifier.classify(doc)
     classified = time.process_time()
-    for doc in docs:
-        article_places(gazetteer, doc.title, doc.text)
+    found = [article_places(gazetteer, doc.title, doc.text) for doc in docs]
     placed = time.process_time()
-    result[group] = {"classify": classified - started, "places": placed - classified, "articles": len(docs)}
+    now = datetime.now(UTC)
+    for doc, places_found in zip(docs, found):
+        read_signals(gazetteer, doc.id, "bench", doc.lang, now, doc.title, doc.text, places_found)
+    signalled = time.process_time()
+    result[group] = {"classify": classified - started, "places": placed - classified,
+                     "signals": signalled - placed, "articles": len(docs)}
 import places
 print(places.__file__, file=sys.stderr)
 print(json.dumps(result))
@@ -127,14 +133,15 @@ def main() -> None:
                     total = totals.setdefault((group, side), {})
                     for key, value in figures.items():
                         total[key] = total.get(key, 0.0) + value
+    print(f"load      {os.getloadavg()[0]:.2f} (1-minute load average at the end, {os.cpu_count()} cores)")
     print("packages  " + "  ".join(sorted(str(Path(source).parent) for source in sources)))
     print(f"rounds    {args.rounds} each side, alternating; one process per round, its first pass not counted")
     print(f"scale     trafilatura, one generated page  {trafilatura_ms:7.3f} ms CPU")
     for (group, side), total in totals.items():
-        per = {key: 1000 * total[key] / total["articles"] for key in ("classify", "places")}
+        per = {key: 1000 * total[key] / total["articles"] for key in ("classify", "places", "signals")}
         print(f"{group:<10}{side:<12}{int(total['articles'] / args.rounds):5d} articles   classify "
-              f"{per['classify']:6.3f}  places {per['places']:6.3f}  together "
-              f"{per['classify'] + per['places']:6.3f} ms CPU per article")  # fmt: skip
+              f"{per['classify']:6.3f}  places {per['places']:6.3f}  signals {per['signals']:6.3f}  together "
+              f"{sum(per.values()):6.3f} ms CPU per article")  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -3,11 +3,28 @@
 Pure: no I/O at classify time, no clock. Load once with `load_classifier`, then call `classify` per article.
 """
 
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from classifiers.classifier import Classifier, SupportsClassify, detect_language, load_classifier
-from classifiers.evaluation import ErrorCase, EvalReport, SliceScores, TagCounts, evaluate, format_report
 from classifiers.jsonl import classify_jsonl, parse_article_line
 from classifiers.keyword_alert import QUERIES, KeywordAlert
 from classifiers.rules import RuleSet, load_rules
+
+if TYPE_CHECKING:
+    from classifiers.evaluation import ErrorCase, EvalReport, SliceScores, TagCounts, evaluate, format_report
+
+# Scoring against labels is imported when first asked for, so that `newsmon classify` starts without it.
+_EVALUATION = frozenset({"ErrorCase", "EvalReport", "SliceScores", "TagCounts", "evaluate", "format_report"})
+
+
+def __getattr__(name: str) -> Any:
+    if name in _EVALUATION:
+        return getattr(importlib.import_module("classifiers.evaluation"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "QUERIES",

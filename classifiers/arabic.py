@@ -10,23 +10,26 @@ from __future__ import annotations
 import re
 
 # Harakat, tanween, shadda, sukun, dagger alef and Quranic marks: writers use them rarely and inconsistently.
-_TASHKEEL = re.compile("[\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed]")
-_TATWEEL = "\u0640"
-_LETTER_MAP = str.maketrans({"أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا", "ى": "ي", "ة": "ه", "ؤ": "و", "ئ": "ي"})
-_ARABIC_LETTER = re.compile("[\u0621-\u064a]")
-_LATIN_LETTER = re.compile("[A-Za-z]")
+_TASHKEEL = [*range(0x0610, 0x061B), *range(0x064B, 0x0660), 0x0670, *range(0x06D6, 0x06EE)]
+_TATWEEL = 0x0640
+# One table does it all in one pass: marks and tatweel deleted, letter variants folded.
+_NORMALISE = str.maketrans({"أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا", "ى": "ي", "ة": "ه", "ؤ": "و", "ئ": "ي"}
+                           | dict.fromkeys(map(chr, [*_TASHKEEL, _TATWEEL])))
+# Runs, not single letters: counted by their lengths, without a string made for every letter.
+_ARABIC_LETTERS = re.compile("[\u0621-\u064a]+")
+_LATIN_LETTERS = re.compile("[A-Za-z]+")
 
 # Proclitics in the order they stack: conjunction, then preposition, then the article.
 _CONJUNCTIONS = ("و", "ف")
 _PREPOSITIONS = ("ب", "ل", "ك")
-_ARTICLE = "ال"
+_ARTICLES = ("ال", "لل")  # the article, and the article after the preposition ل
 _CLITIC_STARTS = frozenset("وفبلكا")
 _MIN_STEM_CHARS = 3  # shorter remainders are mostly accidents: وعد is a word, not و + عد
 
 
 def normalise_arabic(text: str) -> str:
     """Fold the spelling variants that do not change the word: أ إ آ → ا, ى → ي, ة → ه, ؤ → و, ئ → ي, no tashkeel."""
-    return _TASHKEEL.sub("", text.replace(_TATWEEL, "")).translate(_LETTER_MAP)
+    return text.translate(_NORMALISE)
 
 
 def arabic_forms(token: str) -> tuple[str, ...]:
@@ -37,21 +40,25 @@ def arabic_forms(token: str) -> tuple[str, ...]:
     """
     if token[:1] not in _CLITIC_STARTS:
         return (token,)  # most words: nothing to strip
+    # Each step strips from every form so far; no two forms can be equal (each is the token less a different
+    # number of letters), so none needs dropping.
     stems = [token]
-    if token[:1] in _CONJUNCTIONS and len(token) - 1 >= _MIN_STEM_CHARS:
+    if token[0] in _CONJUNCTIONS and len(token) > _MIN_STEM_CHARS:
         stems.append(token[1:])
-    stems += [s[1:] for s in stems if s[:1] in _PREPOSITIONS and len(s) - 1 >= _MIN_STEM_CHARS]
-    for stem in list(stems):
-        if stem.startswith(_ARTICLE) and len(stem) - 2 >= _MIN_STEM_CHARS:
+    for stem in tuple(stems):
+        if stem[0] in _PREPOSITIONS and len(stem) > _MIN_STEM_CHARS:
+            stems.append(stem[1:])
+    for stem in tuple(stems):
+        if len(stem) > _MIN_STEM_CHARS + 1 and stem.startswith(_ARTICLES):  # لل: ل + ال, the alef dropped
             stems.append(stem[2:])
-        elif stem.startswith("لل") and len(stem) - 2 >= _MIN_STEM_CHARS:
-            stems.append(stem[2:])  # ل + ال with the article's alef dropped
-    return tuple(dict.fromkeys(stems))
+    return tuple(stems)
 
 
 def arabic_share(text: str, sample_chars: int = 3000) -> float:
     """Share of letters that are Arabic in the first `sample_chars` characters: 0 for none, 1 for all."""
     sample = text[:sample_chars]
-    arabic = len(_ARABIC_LETTER.findall(sample))
-    latin = len(_LATIN_LETTER.findall(sample))
+    if sample.isascii():
+        return 0.0
+    arabic = sum(map(len, _ARABIC_LETTERS.findall(sample)))
+    latin = sum(map(len, _LATIN_LETTERS.findall(sample)))
     return arabic / (arabic + latin) if arabic + latin else 0.0

@@ -8,10 +8,11 @@ of reporting goes high, and a threshold of 0.5 means "more likely a topic than n
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 from classifiers.arabic import arabic_share
 from classifiers.learned import PASSAGE_WORDS as LEARNED_PASSAGE_WORDS
@@ -40,8 +41,7 @@ class SupportsClassify(Protocol):
     def classify(self, doc: ClassifierInput) -> Classification: ...
 
 
-@dataclass(frozen=True, slots=True)
-class _Hit:
+class _Hit(NamedTuple):  # a named tuple: made for every match that counts, and a tuple is made fastest
     unit: int
     start: int
     end: int
@@ -88,7 +88,9 @@ class Classifier:
         evidence: dict[str, tuple[str, ...]] = {}
         repeats = _repeated_units(matched.units)
         live = {tag: _live(rules.tags[tag], by_tag[tag], matched.units, repeats) for tag in TAGS}
-        ruled = {tag: _score_tag(rules.tags[tag], live[tag], matched.units) for tag in TAGS}
+        passages = _passage_starts(matched.units)
+        found = {tag: _rule_hits(rules.tags[tag], live[tag]) for tag in TAGS}
+        ruled = {tag: _score_tag(rules.tags[tag], *found[tag], passages) for tag in TAGS}
         # Where the rules are unsure: a tag below its threshold, in the passages where its rules matched
         # something of the topic (a support word, one half of a pair, an ambiguous term) without deciding.
         # Words inside a negative phrase ("tax returns") or a foreign acronym do not send their passage.
@@ -101,7 +103,7 @@ class Classifier:
             learned = self.model.score_passages([u.words for u in matched.units], matcher.lang,
                                                 only=set().union(*unsure.values()), form_of=matcher.form)
             for tag, where in unsure.items():
-                ruled[tag] = _score_tag(rules.tags[tag], live[tag], matched.units, learned, where)
+                ruled[tag] = _score_tag(rules.tags[tag], *found[tag], passages, learned, where)
         for tag in TAGS:
             score, hits = ruled[tag]
             scores[tag] = round(score, 4)
@@ -121,24 +123,35 @@ def load_classifier(config: ClassifierConfig | None = None, *, learned: bool = T
                       model=load_model() if learned else None)
 
 
-def _score_tag(rules: TagRules, live: list[Match], units: tuple[Unit, ...], learned: PassageScores | None = None,
-               unsure: set[tuple[int, int]] | None = None) -> tuple[float, list[_Hit]]:
-    """The tag's score and deciding hits from its live matches (see `_live`), plus the learned stage's passages."""
+def _rule_hits(rules: TagRules, live: list[Match]) -> tuple[list[_Hit], list[_Hit]]:
+    """The tag's deciding rule hits and its support hits, from its live matches (see `_live`)."""
+    by_kind: dict[str, list[Match]] = {}
+    for m in live:
+        by_kind.setdefault(m.kind, []).append(m)
+    hits = [_Hit(m.unit, m.start, m.end, m.phrase.weight) for m in by_kind.get(TERM, ())]
+    if rules.pairs:
+        pair_any, pair_with = by_kind.get(PAIR_ANY, []), by_kind.get(PAIR_WITH, [])
+        for index, pair in enumerate(rules.pairs):
+            with_units = {m.unit for m in pair_with if m.pair_index == index}
+            hits += [_Hit(m.unit, m.start, m.end, pair.weight)
+                     for m in pair_any if m.pair_index == index and m.unit in with_units]
+    support_matches = by_kind.get(SUPPORT, [])
+    support = [_Hit(m.unit, m.start, m.end, m.phrase.weight, True) for m in support_matches]
+    vetoed = VETO in by_kind
+    if not vetoed and len({m.phrase.text for m in support_matches}) >= rules.min_support:
+        hits += [_Hit(m.unit, m.start, m.end, m.phrase.weight) for m in by_kind.get(AMBIGUOUS, ())]
+    return hits, support
 
-    hits = [_Hit(m.unit, m.start, m.end, m.phrase.weight) for m in live if m.kind == TERM]
-    for index, pair in enumerate(rules.pairs):
-        with_units = {m.unit for m in live if m.kind == PAIR_WITH and m.pair_index == index}
-        hits += [_Hit(m.unit, m.start, m.end, pair.weight)
-                 for m in live if m.kind == PAIR_ANY and m.pair_index == index and m.unit in with_units]
-    support = [_Hit(m.unit, m.start, m.end, m.phrase.weight, True) for m in live if m.kind == SUPPORT]
-    vetoed = any(m.kind == VETO for m in live)
-    if not vetoed and len({m.phrase.text for m in live if m.kind == SUPPORT}) >= rules.min_support:
-        hits += [_Hit(m.unit, m.start, m.end, m.phrase.weight) for m in live if m.kind == AMBIGUOUS]
+
+def _score_tag(rules: TagRules, hits: list[_Hit], support: list[_Hit], passages: list[int],
+               learned: PassageScores | None = None,
+               unsure: set[tuple[int, int]] | None = None) -> tuple[float, list[_Hit]]:
+    """The tag's score and deciding hits from its rule hits (see `_rule_hits`), plus the learned stage's passages;
+    `passages` is `_passage_starts` of the article's units."""
     if learned is not None and rules.learned_weight:
         hits = _with_learned(rules, hits, learned, unsure or set())
     if not hits:
         return _logistic(rules.bias), []
-    passages = _passage_starts(units)
     features = _features(rules, hits, support, passages)
     logit = rules.bias + rules.mass * math.log1p(features.mass) + rules.share * features.share
     if rules.length_penalty and features.passages > rules.long_article:
@@ -240,13 +253,21 @@ def _guarded_acronym_positions(rules: TagRules, matches: list[Match], units: tup
                if units[m.unit].words[i] in rules.guarded_acronyms}
     for unit in units:
         for acronym in rules.guarded_acronyms:
-            for found in re.finditer(r"\(\s*" + acronym + r"\s*\)", unit.text):
+            if acronym.isalnum() and acronym not in unit.text:
+                continue  # most sentences: the pattern's words are not there at all
+            for found in _defined(acronym).finditer(unit.text):
                 expansion = _expansion(unit.text[: found.start()], acronym)
                 if expansion and not any(_contains(expansion, keys) for keys in core_words):
                     foreign.add(acronym)
     if not foreign:
         return set()
     return {(n, i) for n, unit in enumerate(units) for i, word in enumerate(unit.words) if word in foreign}
+
+
+@functools.lru_cache(maxsize=64)
+def _defined(acronym: str) -> re.Pattern[str]:
+    """"(ISIS)": where an article says what an acronym stands for."""
+    return re.compile(r"\(\s*" + acronym + r"\s*\)")
 
 
 _SMALL_WORDS = {"and", "of", "for", "the", "in", "on", "&", "de"}

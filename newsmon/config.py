@@ -17,8 +17,6 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from cronsim import CronSim, CronSimError
-
 from newsmon import defaults
 from newsmon.errors import ConfigError
 from newsmon.records import TAGS, SourceKind
@@ -439,6 +437,8 @@ class _Reader:
 
     def cron(self, raw: Mapping[str, Any], key: str, default: str) -> str:
         value = self.string(raw, "[schedule]", key, default)
+        from cronsim import CronSim, CronSimError  # here, not at the top: commands that read no config skip it
+
         try:
             CronSim(value, datetime.now())  # standard five-field cron, as Prefect's schedules take it
         except CronSimError:

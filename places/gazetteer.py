@@ -55,6 +55,11 @@ class Entry:
     kind: str  # governorate | town | city | district | camp | site
     label: str  # the name to show
 
+    def __reduce__(self) -> tuple[type[Entry], tuple[str, str, str, str]]:
+        # Unpickled by the constructor: faster than a dataclass's generic state restore, and the stored gazetteer
+        # holds thousands of entries that every fresh process reads.
+        return Entry, (self.id, self.place, self.kind, self.label)
+
 
 @dataclass(frozen=True, slots=True)
 class Gazetteer:

@@ -12,6 +12,7 @@ from places.text import arabic_core, fold_latin
 
 LEAD_CHARS = 400
 _ARABIC_DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩", "0123456789")
+_ARABIC_RUNS = re.compile("[\u0600-\u06ff]+")
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)?")
 _WORD = re.compile(r"[\u0621-\u064a\u0671-\u06d3\u064b-\u065f\u0670]+|[^\W\d_]+", re.UNICODE)
 # Counted figures that name an event ("150 families", "six killed"); years and small counts say less.
@@ -85,7 +86,7 @@ def read_signals(
 def _language(lang: str | None, text: str) -> str:
     if lang:
         return lang.split("-")[0].lower()
-    arabic = sum(1 for ch in text if "\u0600" <= ch <= "\u06ff")
+    arabic = 0 if text.isascii() else sum(map(len, _ARABIC_RUNS.findall(text)))
     return "ar" if arabic > len(text) / 4 else "en"
 
 

@@ -11,9 +11,11 @@ import shutil
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from classifiers import load_classifier
-from classifiers.learned import SHIPPED_MODEL, load_model
+from classifiers.learned import SHIPPED_MODEL, load_model, word_features, word_id
 from classifiers.rules import SHIPPED_RULES_DIR
 from classifiers.train import read_sentences
 from newsmon.config import ClassifierConfig
@@ -138,3 +140,19 @@ def test_the_acronym_defined_as_another_body_leaves_the_group_s_other_names_coun
                                "Daesh has staged dozens of such attacks this year.\nIn unrelated news, the ISIS "
                                "neutron source in Oxfordshire opened a new instrument.")
     assert "isis" in WITH_LEARNED.classify(doc).labels
+
+
+@given(st.text(alphabet=st.characters(codec="utf-8", exclude_categories=["Cs"]), max_size=12)
+       | st.text(alphabet=st.characters(min_codepoint=0x0600, max_codepoint=0x06FF), min_size=1, max_size=12))
+@settings(max_examples=400, deadline=None)
+def test_a_word_s_weights_are_its_feature_buckets_summed_whatever_its_script(form: str) -> None:
+    # The learned stage cuts n-grams from one encoding of the word where letters have one width; the result must
+    # be what training saw: each bucket of word_features, summed in order.
+    model = WITH_LEARNED.model
+    assert model is not None
+    flat = model.weights
+    sums = [0.0, 0.0, 0.0]
+    for bucket in word_features(form):
+        for tag in range(3):
+            sums[tag] += flat[3 * bucket + tag]
+    assert model._form_weights(form) == (word_id(form), *sums)

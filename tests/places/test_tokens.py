@@ -1,0 +1,31 @@
+"""An article's words as places reads them: each with its folded forms and exactly where it stands."""
+
+from __future__ import annotations
+
+import re
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from places.text import LATIN_ARTICLES, arabic_core, fold_latin, tokens
+
+# What a word is, as places/text.py defines it: a run of Arabic letters and marks, or Latin letters joined by
+# apostrophes ("Qa'im"); digits and underscores are not letters.
+WORD = re.compile(r"[\u0621-\u064a\u0671-\u06d3\u064b-\u065f\u0670\u0640]+|[^\W\d_]+(?:['’‘ʿʾ`][^\W\d_]+)*")
+
+
+@given(st.text(alphabet="aAlQ'’ʿ-_2 .,\nالموصلبسنجار\u064e\u0640éﻻ٣", max_size=40))
+@settings(max_examples=500, deadline=None)
+def test_every_word_is_found_where_it_stands_and_only_transliterated_articles_are_dropped(text: str) -> None:
+    spans = [m.span() for m in WORD.finditer(text)]
+    found = [(token.start, token.end) for token in tokens(text)]
+    assert found == [(start, end) for start, end in spans if fold_latin(text[start:end]) not in LATIN_ARTICLES]
+
+
+@given(st.tuples(st.sampled_from("المصبسنجرأإآئؤکی"),
+                 st.text(alphabet="الموصلبسنجار\u064e\u0650\u0640أإآةىئؤکی", max_size=11)).map("".join))
+@settings(max_examples=300, deadline=None)
+def test_an_arabic_word_reads_as_the_gazetteer_files_a_name(word: str) -> None:
+    # marks dropped, letter variants folded, the article taken off: the key a gazetteer name is filed under
+    # (a word opening with a mark is another matter: see test_marks_only_words.py)
+    assert [token.forms[0] for token in tokens(word)] == [arabic_core(word)]
