@@ -1,11 +1,13 @@
 """Ingest benchmark: a full pass over N generated news pages on loopback, against trafilatura alone in one process.
 
-    python bench/ingest.py [--articles 2000] [--sources 20] [--baseline-sample 300]
+    python bench/ingest.py [--articles 2000] [--sources 20] [--baseline-sample 300] [--site-server static|sample]
 
 Prints articles/s, the split by stage, the CPU of every process on the machine's cores, peak RSS, the idle second
 pass, and the one-shot `newsmon run` start-up. The pass is timed as `newsmon run` runs it once Python and Prefect's
 server are up (read and check the config, then one flow run), on a warehouse that exists, as a scheduled pass finds
-it. Numbers from different machines don't compare; the baseline measured in the same run does.
+it. The site is served by a minimal static server in its own process (a real site's CPU is spent elsewhere, here
+it shares the cores: see `served_elsewhere`). Numbers from different machines don't compare; the baseline measured
+in the same run does.
 """
 
 from __future__ import annotations
@@ -118,24 +120,84 @@ class _RemoteSite:
 
 
 @contextlib.contextmanager
-def served_elsewhere(root: Path) -> Iterator[_RemoteSite]:
-    """The site in its own process, as a real server would be: its CPU is not the pipeline's."""
+def served_elsewhere(root: Path, server: str = "static") -> Iterator[_RemoteSite]:
+    """The site in its own process, as a real server would be: its CPU is not the pipeline's.
+
+    A real site spends its CPU on another machine; here it shares the 2 cores with the pass, so the default server
+    is a minimal one (`serve_static`) that answers from memory. `server="sample"` serves the same files with
+    newsmon's sample site (http.server), which the tests use, and costs the cores more; its CPU is printed either way.
+    """
     # Pages are rendered (links filled in, dates shifted to today) before the pass: that is the sample site's own
     # work, which a real site's static files don't need, and on 2 cores it would compete with the pass.
-    code = (
-        "import sys, time\nfrom pathlib import Path\nfrom newsmon.sample_server import SampleSite\n"
-        "root = Path(sys.argv[1])\nsite = SampleSite(root).start()\n"
-        "for path in root.rglob('*'):\n"
-        "    if path.is_file():\n        site.render('/' + path.relative_to(root).as_posix())\n"
-        "print(site.base_url, flush=True)\ntime.sleep(10**6)\n"
-    )
-    server = subprocess.Popen([sys.executable, "-c", code, str(root)], stdout=subprocess.PIPE, text=True)
+    if server == "sample":
+        code = (
+            "import sys, time\nfrom pathlib import Path\nfrom newsmon.sample_server import SampleSite\n"
+            "root = Path(sys.argv[1])\nsite = SampleSite(root).start()\n"
+            "for path in root.rglob('*'):\n"
+            "    if path.is_file():\n        site.render('/' + path.relative_to(root).as_posix())\n"
+            "print(site.base_url, flush=True)\ntime.sleep(10**6)\n"
+        )
+        command = [sys.executable, "-c", code, str(root)]
+    else:
+        command = [sys.executable, __file__, "--serve-static", str(root)]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
     try:
-        assert server.stdout is not None
-        yield _RemoteSite(server.stdout.readline().strip(), server.pid)
+        assert process.stdout is not None
+        yield _RemoteSite(process.stdout.readline().strip(), process.pid)
     finally:
-        server.kill()
-        server.wait()
+        process.kill()
+        process.wait()
+
+
+def serve_static(root: Path) -> None:
+    """Serve `root` on a free loopback port, HTTP/1.1 with keep-alive, ETag and 304, from memory; print the base URL.
+
+    Files are rendered once, as the sample site renders them (`{{BASE}}` filled in, dates moved to this week).
+    """
+    import asyncio
+    import hashlib
+    import socket
+
+    from newsmon.sample_server import sample_date_shift, shift_dates
+
+    types = {".html": "text/html; charset=utf-8", ".rss": "application/rss+xml; charset=utf-8",
+             ".txt": "text/plain; charset=utf-8"}  # fmt: skip
+    listener = socket.create_server(("127.0.0.1", 0))
+    base = f"http://127.0.0.1:{listener.getsockname()[1]}"
+    shift = sample_date_shift()
+    files: dict[str, tuple[bytes, str, str]] = {}
+    for path in root.rglob("*"):
+        if path.is_file():
+            body = shift_dates(path.read_text(encoding="utf-8").replace("{{BASE}}", base), shift).encode()
+            etag = '"' + hashlib.sha1(body).hexdigest()[:16] + '"'
+            files["/" + path.relative_to(root).as_posix()] = (body, etag, types.get(path.suffix, "text/plain"))
+
+    async def answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        with contextlib.suppress(ConnectionError, asyncio.IncompleteReadError):
+            while True:
+                head = (await reader.readuntil(b"\r\n\r\n")).decode("latin-1").split("\r\n")
+                target = head[0].split(" ")[1].split("?")[0]
+                fields = {
+                    k.strip().lower(): v.strip() for k, _, v in (line.partition(":") for line in head[1:] if line)
+                }
+                found = files.get(target)
+                if found is None:
+                    writer.write(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n")
+                elif fields.get("if-none-match") == found[1]:
+                    writer.write(f"HTTP/1.1 304 Not Modified\r\nETag: {found[1]}\r\nContent-Length: 0\r\n\r\n".encode())
+                else:
+                    body, etag, kind = found
+                    writer.write(f"HTTP/1.1 200 OK\r\nContent-Type: {kind}\r\nETag: {etag}\r\n"
+                                 f"Content-Length: {len(body)}\r\n\r\n".encode() + body)  # fmt: skip
+                await writer.drain()
+        writer.close()
+
+    async def serve() -> None:
+        async with await asyncio.start_server(answer, sock=listener):
+            print(base, flush=True)
+            await asyncio.Event().wait()
+
+    asyncio.run(serve())
 
 
 def _cpu_seconds() -> float:
@@ -176,7 +238,17 @@ def main() -> None:
     parser.add_argument("--articles", type=int, default=2000)
     parser.add_argument("--sources", type=int, default=20)
     parser.add_argument("--baseline-sample", type=int, default=300, help="pages timed for the trafilatura baseline")
+    parser.add_argument(
+        "--site-server",
+        choices=("static", "sample"),
+        default="static",
+        help="the site's server: a minimal one (default) or newsmon's sample site (http.server)",
+    )
+    parser.add_argument("--serve-static", type=Path, help=argparse.SUPPRESS)  # the site's process, see serve_static
     args = parser.parse_args()
+    if args.serve_static:
+        serve_static(args.serve_static)
+        return
 
     from flows.ingest import ingest_flow
 
@@ -185,7 +257,7 @@ def main() -> None:
         pages, mean_kb = write_site(work / "site", args.articles, args.sources, keep=args.baseline_sample)
         baseline = trafilatura_alone(pages)
         del pages  # the pass's peak RSS should be the pipeline's, not the benchmark's
-        with served_elsewhere(work / "site") as site:
+        with served_elsewhere(work / "site", args.site_server) as site:
             lines = ["[warehouse]", 'path = "data/bench.duckdb"', ""]
             for s in range(args.sources):
                 lines += [
@@ -267,7 +339,7 @@ def main() -> None:
             f"of {(workers or 1) * full_s:.1f} core-seconds in the run's wall time"
         )
         print(
-            f"          beside it on the same cores: the sample site's server {cpu_site:.1f} s, "
+            f"          beside it on the same cores: the site's server ({args.site_server}) {cpu_site:.1f} s, "
             f"Prefect's temporary server {cpu_prefect:.1f} s"
         )
         print(f"memory    peak RSS: main process {own_mb:.0f} MB, largest worker {children_mb:.0f} MB")
