@@ -135,14 +135,15 @@ def test_snapshots_past_the_window_are_expired_and_the_files_only_they_needed_de
 def test_an_analyst_session_querying_throughout_the_upkeep_gets_every_answer_right(lake: Path) -> None:
     with wh.open_for_analysts(lake) as analyst:
         expected = answers(analyst)
-        seen: list[bool] = []
+        seen: list[list[str]] = []  # per round of the contract queries: the names of those answered differently
         failures: list[BaseException] = []
         done = threading.Event()
 
         def keep_asking() -> None:
             while not done.is_set() or not seen:
                 try:
-                    seen.append(answers(analyst) == expected)
+                    now = answers(analyst)
+                    seen.append([name for name in CONTRACT_QUERIES if now[name] != expected[name]])
                 except BaseException as exc:  # noqa: BLE001 - reported by the assertion below
                     failures.append(exc)
                     return
@@ -157,7 +158,26 @@ def test_an_analyst_session_querying_throughout_the_upkeep_gets_every_answer_rig
             done.set()
             asking.join()
     assert failures == []
-    assert seen and all(seen), f"{seen.count(False)} of {len(seen)} answers differed"
+    assert seen and not any(seen), f"rounds that answered differently: {[names for names in seen if names]}"
+
+
+def test_a_query_the_upkeep_merges_under_is_answered_from_the_merged_lake_not_from_an_empty_table(lake: Path) -> None:
+    """The race the session above runs into by chance, made certain: the merge commits after the query fixed its
+    snapshot and before it lists the table's files (DuckLake 1.5.5 then reads the table as empty)."""
+    count = "SELECT count(*), sum(length(text)) FROM articles"
+    upkeeps: list[wh.UpkeepOutcome] = []
+
+    def merged_midway(connection: Any) -> list[tuple[Any, ...]]:
+        if not upkeeps:
+            with wh.open_warehouse(lake) as warehouse:
+                upkeeps.append(wh.tidy_lake(warehouse, keep_days=None))
+        return list(connection.execute(count).fetchall())
+
+    with wh.open_for_analysts(lake) as analyst:
+        expected = analyst.rows(count)
+        assert analyst.read(merged_midway) == expected
+    assert expected[0][0] == PASSES * PER_PASS
+    assert upkeeps[0].files_merged >= PASSES, "the articles' files were merged during the read"
 
 
 def test_a_retention_under_a_day_is_refused_before_anything_changes(tmp_path: Path) -> None:

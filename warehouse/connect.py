@@ -20,8 +20,36 @@ import duckdb
 
 from newsmon.config import WarehouseConfig
 from newsmon.errors import MigrationFailed, WarehouseError
-from warehouse.lake import is_remote, open_lake_connection, prepare_embedded_catalog, sqlite_catalog_file
+from warehouse.lake import LAKE, is_remote, open_lake_connection, prepare_embedded_catalog, sqlite_catalog_file
 from warehouse.legacy import LegacyMove, move_legacy_file, pending_legacy_version
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+CONSISTENT_READ_ATTEMPTS = 5
+"""Reads of one query a lake upkeep may set aside; an upkeep commits one merge and one rewrite per run."""
+
+MERGE_CHANGES = ("merge_adjacent", "rewrite_delete")
+"""The keys of `lake.snapshots()` changes that mark a snapshot rewriting tables' files (the upkeep's merges)."""
+
+
+def _current_snapshot(connection: duckdb.DuckDBPyConnection) -> int:
+    """The lake snapshot the connection's transaction reads, fixed for the transaction by this call."""
+    row = connection.execute(f"SELECT id FROM {LAKE}.current_snapshot()").fetchone()
+    if row is None:
+        raise WarehouseError(f"{LAKE}.current_snapshot() gave no row: the lake is not attached as {LAKE}")
+    return int(row[0])
+
+
+def _merged_since(connection: duckdb.DuckDBPyConnection, snapshot: int) -> bool:
+    """Whether a merge of data files committed after `snapshot` (read in a new transaction, so up to now)."""
+    if _current_snapshot(connection) == snapshot:
+        return False  # nothing committed since: the cheap, usual case
+    merges = " OR ".join(f"map_contains(changes, '{key}')" for key in MERGE_CHANGES)
+    row = connection.execute(
+        f"SELECT count(*) FROM {LAKE}.snapshots() WHERE snapshot_id > ? AND ({merges})", [snapshot]
+    ).fetchone()
+    return row is not None and int(row[0]) > 0
 
 
 class Warehouse:
@@ -80,8 +108,43 @@ class Warehouse:
             return self.connection.execute(sql, params)
 
     def rows(self, sql: str, params: Any = None) -> list[tuple[Any, ...]]:
+        return self.read(lambda connection: connection.execute(sql, params).fetchall())
+
+    def read(self, query: Callable[[duckdb.DuckDBPyConnection], R]) -> R:
+        """Run `query` (statements and fetch) on the session. On a read-only session, outside a transaction the
+        caller opened with `transaction()`, it reads one snapshot that no lake upkeep merged during the read.
+
+        DuckLake 1.5.5 reads a table as empty in a transaction whose snapshot was fixed before a merge of that
+        table's files committed (`ducklake_merge_adjacent_files`, `ducklake_rewrite_data_files`). A single
+        statement is such a transaction: it fixes its snapshot when it binds and lists a table's files when its
+        scan starts, so one running while the upkeep commits a merge could answer from an empty table. The read
+        therefore fixes its snapshot first, and when the lake's snapshots show a merge committed after it, the
+        answer is set aside and the read runs again on the merged snapshot, which the merge no longer affects.
+        """
         with self.lock:
-            return self.connection.execute(sql, params).fetchall()
+            if not self.read_only or self._in_transaction:
+                return query(self.connection)
+            for _ in range(CONSISTENT_READ_ATTEMPTS):
+                self.connection.execute("BEGIN TRANSACTION")
+                snapshot = None
+                try:
+                    snapshot = _current_snapshot(self.connection)
+                    answer = query(self.connection)
+                except duckdb.Error:
+                    self.connection.execute("ROLLBACK")
+                    if snapshot is None or not _merged_since(self.connection, snapshot):
+                        raise
+                    continue  # the merge may have caused the error too: the read on its snapshot tells
+                except BaseException:
+                    self.connection.execute("ROLLBACK")
+                    raise
+                self.connection.execute("COMMIT")
+                if not _merged_since(self.connection, snapshot):
+                    return answer
+            raise WarehouseError(
+                f"{self.label}: the lake upkeep merged files during each of {CONSISTENT_READ_ATTEMPTS} reads of "
+                "this query; run it again when the upkeep has finished"
+            )
 
     def close(self) -> None:
         with self.lock:
@@ -95,8 +158,6 @@ class Warehouse:
 
 
 CONFLICT_ATTEMPTS = 50
-P = ParamSpec("P")
-R = TypeVar("R")
 
 
 def retry_conflicts(write: Callable[Concatenate[Warehouse, P], R]) -> Callable[Concatenate[Warehouse, P], R]:

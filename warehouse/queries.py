@@ -29,10 +29,11 @@ class QueryError(NewsmonError):
 
 
 def _rows(warehouse: Warehouse, sql: str, params: Any = None) -> Rows:
-    with warehouse.lock:
-        cursor = warehouse.connection.execute(sql, params)
-        columns = [d[0] for d in cursor.description or []]
-        return Rows(columns, cursor.fetchall())
+    def query(connection: duckdb.DuckDBPyConnection) -> Rows:
+        cursor = connection.execute(sql, params)
+        return Rows([d[0] for d in cursor.description or []], cursor.fetchall())
+
+    return warehouse.read(query)
 
 
 def weekly_tag_counts(warehouse: Warehouse, weeks: int, now: datetime | None = None) -> Rows:
