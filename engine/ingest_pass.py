@@ -21,6 +21,7 @@ import warehouse as wh
 from classifiers import load_classifier
 from engine.extraction import ExtractionPool, WorkerResult
 from engine.upkeep import upkeep_after_pass
+from engine.writer import PassWriter, SourceWrite
 from extractors import (
     Discovery,
     Fetcher,
@@ -40,6 +41,7 @@ from newsmon.records import (
     FetchAttempt,
     FetchedPage,
     PassSummary,
+    SourceOutcome,
     SourceSummary,
     TaggedArticle,
 )
@@ -94,7 +96,10 @@ class IngestPass:
         since = started_at - timedelta(days=defaults.RETRY_FAILED_FOR_DAYS)
         self.retries = wh.urls_to_retry_by_source(warehouse, since, defaults.RETRY_FAILED_MAX_ATTEMPTS)
         self._lock = threading.Lock()
-        self._stories_lock = threading.Lock()  # stories are assigned in order, by one caller at a time
+        self._stories_lock = threading.Lock()
+        self.writer = PassWriter(
+            warehouse, run_id, defaults.STORE_BATCH_ARTICLES, self.note_stored, lambda s: self.times.add("store", s)
+        )  # stories are assigned in order, by one caller at a time
 
     @classmethod
     @contextmanager
@@ -119,6 +124,7 @@ class IngestPass:
                 warehouse.close()
 
     def finish(self, sources: list[SourceSummary]) -> PassSummary:
+        self.writer.flush()  # what the last sources left waiting
         # Once, after every source: one read of the open stories and no waits on the warehouse between batches.
         # Also picks up articles stored before stories existed, or left without one by a crash.
         started = time.perf_counter()
@@ -196,17 +202,18 @@ def unseen_items(ingest_pass: IngestPass, source: SourceConfig, items: list[Feed
 def fetch_extract_store(
     ingest_pass: IngestPass, source: SourceConfig, items: list[FeedItem], discovery: Discovery | None = None
 ) -> SourceSummary:
-    """Fetch the new items concurrently; each page goes to the worker pool as it arrives; store in batches.
+    """Fetch the new items concurrently; each page goes to the worker pool as it arrives; its article goes to the
+    pass's writer, which stores batches of several sources together.
 
-    With the source's `discovery`, its record (requests, health, validators) is written in the same transaction
-    as the last batch: each commit on the lake costs tens of milliseconds, and validators must never be saved
-    without the articles they let the next pass skip.
+    With the source's `discovery`, its record (requests, health, validators) goes to the writer after the last
+    articles: validators must never be saved without the articles they let the next pass skip.
     """
     summary = SourceSummary(source.name)
     if items:
         asyncio.run(_pipeline(ingest_pass, source, items, summary, discovery))
-    elif discovery is not None:
-        record_discovery(ingest_pass, source, discovery, summary)
+    elif discovery is not None:  # nothing new: only the source's record
+        outcome = source_outcome(source, discovery)
+        ingest_pass.writer.add(SourceWrite(summary, other_attempts=tuple(discovery.attempts), outcome=outcome))
     return summary
 
 
@@ -229,23 +236,15 @@ async def _pipeline(
     # Pages waiting in or for the pool are bounded, so a 50,000-item feed never holds 50,000 pages in memory.
     in_flight = asyncio.Semaphore(ingest_pass.pool.workers * 4)
 
-    Batch = tuple[list[TaggedArticle], list[FetchAttempt], list[FetchAttempt], list[FetchAttempt]]
-
-    def take_batch() -> Batch:
-        batch = (pending.copy(), pending_attempts.copy(), failures.copy(), retried.copy())
+    def take_batch(discovery: Discovery | None = None) -> SourceWrite:
+        outcome = source_outcome(source, discovery) if discovery is not None else None
+        requests = tuple(discovery.attempts) if discovery is not None else ()
+        batch = SourceWrite(
+            summary, tuple(pending), tuple(pending_attempts), tuple(failures), (*retried, *requests), outcome
+        )
         for taken in (pending, pending_attempts, failures, retried):
             taken.clear()
         return batch
-
-    def store(batch: Batch) -> None:
-        tagged, attempts, failed, earlier = batch
-        started = time.perf_counter()
-        stored = wh.store_tagged_articles(ingest_pass.warehouse, ingest_pass.run_id, tagged, attempts)
-        wh.record_fetch_attempts(ingest_pass.warehouse, ingest_pass.run_id, failed + earlier)
-        ingest_pass.times.add("store", time.perf_counter() - started)
-        ingest_pass.note_stored(stored)
-        summary.new += len(stored)
-        summary.failed += len(failed)
 
     def collect(result: WorkerResult) -> None:
         ingest_pass.times.add("extract", result.extract_s)
@@ -285,8 +284,8 @@ async def _pipeline(
                     reasons[reason] += 1
                     first_error.setdefault(reason, result.attempt.error or "")
             if len(pending) >= batch_size or len(failures) >= batch_size:
-                # In a thread, so fetching and the pool keep going while DuckDB writes the batch.
-                await asyncio.to_thread(store, take_batch())
+                # In a thread, so fetching and the pool keep going if the writer stores now.
+                await asyncio.to_thread(ingest_pass.writer.add, take_batch())
 
         # A fixed crew of fetchers pulls from one queue: a 50,000-item feed never becomes 50,000 tasks.
         queue = iter(items)
@@ -301,10 +300,7 @@ async def _pipeline(
     summary.alarm = same_failure_alarm(reasons, first_error, articles_back)
     if summary.alarm:
         log.warning("source %s: %s", source.name, summary.alarm)
-    with ingest_pass.warehouse.one_commit():  # the last batch and the source's record
-        store(take_batch())
-        if discovery is not None:
-            record_discovery(ingest_pass, source, discovery, summary)
+    ingest_pass.writer.add(take_batch(discovery))
 
 
 def same_failure_alarm(reasons: Counter[str], first_error: dict[str, str], articles_back: int) -> str | None:
@@ -320,29 +316,19 @@ def same_failure_alarm(reasons: Counter[str], first_error: dict[str, str], artic
     return f"no page became an article: {count} failed the same way, not for network trouble: {first_error[reason]}"
 
 
-def record_discovery(
-    ingest_pass: IngestPass, source: SourceConfig, discovery: Discovery, summary: SourceSummary
-) -> None:
-    """Store the discovery requests, then the source's health; validators only now that its articles are stored.
-    One transaction, or the caller's."""
+def source_outcome(source: SourceConfig, discovery: Discovery) -> SourceOutcome:
+    """A source's health and validators, for the writer to store with or after its articles."""
     errors = [a.error for a in discovery.attempts if a.error]
-    ok = not discovery.failed
-    with ingest_pass.warehouse.one_commit():
-        wh.record_fetch_attempts(ingest_pass.warehouse, ingest_pass.run_id, discovery.attempts)
-        wh.update_source_state(
-            ingest_pass.warehouse,
-            source.name,
-            source.url,
-            ok=ok,
-            error=errors[0] if errors and not ok else None,
-            etag=discovery.validators.etag if discovery.validators else None,
-            last_modified=discovery.validators.last_modified if discovery.validators else None,
-            at=datetime.now(UTC),
-            found=discovery.found or None,
-        )
-    if not ok:
-        summary.errors.insert(0, f"discovery failed: {errors[0] if errors else 'unknown'}")
-        summary.failed += 1
+    return SourceOutcome(
+        source=source.name,
+        url=source.url,
+        ok=not discovery.failed,
+        error=errors[0] if errors else None,
+        etag=discovery.validators.etag if discovery.validators else None,
+        last_modified=discovery.validators.last_modified if discovery.validators else None,
+        found=discovery.found or None,
+        at=datetime.now(UTC),
+    )
 
 
 def summary_or_crash(
@@ -375,9 +361,10 @@ def ingest_source(ingest_pass: IngestPass, source: SourceConfig) -> SourceSummar
 def run_pass(config: Config, wait_s: float = 0.0) -> tuple[PassSummary, list[AlertCandidate]]:
     """A whole pass without Prefect: sources side by side in threads, as the flow's task runner runs them."""
     check_before_pass(config)
-    with IngestPass.open(config, wait_s=wait_s) as ingest_pass, ThreadPoolExecutor(
-        defaults.SOURCE_CONCURRENCY, thread_name_prefix="source"
-    ) as threads:
+    with (
+        IngestPass.open(config, wait_s=wait_s) as ingest_pass,
+        ThreadPoolExecutor(defaults.SOURCE_CONCURRENCY, thread_name_prefix="source") as threads,
+    ):
         futures = [threads.submit(ingest_source, ingest_pass, source) for source in config.sources]
         summaries = [
             summary_or_crash(ingest_pass, source, future.result)

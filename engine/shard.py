@@ -102,6 +102,7 @@ class ShardPass(IngestPass):
 
     def outcome(self, sources: list[SourceSummary]) -> ShardOutcome:
         """What this shard did; stories are left to the coordinator, which assigns them once for the whole pass."""
+        self.writer.flush()  # nothing waits while other shards write (each write is stored at once); to be sure
         return ShardOutcome(
             self.worker, sources, dict(self.new_per_tag), self.times.as_dict(), round(self.times.worker_cpu, 3),
             list(self.alert_candidates),

@@ -164,6 +164,20 @@ class TaggedArticle:
     places: tuple[ArticlePlace, ...] = ()
 
 
+@dataclass(frozen=True, slots=True)
+class SourceOutcome:
+    """How a source's discovery went, as `source_state` keeps it: its health, and validators after a success."""
+
+    source: str
+    url: str
+    ok: bool
+    error: str | None  # the first failed request's text, when the discovery failed
+    etag: str | None
+    last_modified: str | None
+    found: str | None  # what the source turned out to be ("feed, 40 items"), when discovery says
+    at: datetime
+
+
 @dataclass(slots=True)
 class SourceSummary:
     """What one pass did for one source: the run summary's rows."""

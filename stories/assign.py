@@ -8,6 +8,7 @@ of its first report; articles are taken oldest first, so the same input always g
 
 from __future__ import annotations
 
+import heapq
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -106,8 +107,14 @@ class StoryAssigner:
             holders = self.index.get(key, ())
             if len(holders) <= HOT_KEY_REPORTS:
                 shared.update(holders)
-        ranked = sorted(shared.items(), key=lambda kv: (-kv[1], kv[0]))[:MAX_CANDIDATES]
-        return [self.reports[article_id] for article_id, _ in ranked]
+        ranked: Iterable[tuple[str, int]] = shared.items()
+        if len(shared) > MAX_CANDIDATES:
+            # Only reports sharing at least as many keys as the MAX_CANDIDATES-th can rank: sorting those alone, not
+            # every report that shares one common word, keeps a busy window cheap. The order is the same.
+            floor = heapq.nlargest(MAX_CANDIDATES, shared.values())[-1]
+            ranked = [(article_id, count) for article_id, count in ranked if count >= floor]
+        best = sorted(ranked, key=lambda kv: (-kv[1], kv[0]))[:MAX_CANDIDATES]
+        return [self.reports[article_id] for article_id, _ in best]
 
     def _best_story(self, article: Signals) -> str | None:
         best: tuple[float, str] | None = None

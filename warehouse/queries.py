@@ -59,7 +59,7 @@ def weekly_tag_counts(warehouse: Warehouse, weeks: int, now: datetime | None = N
 
 READ_ONLY_ADVICE = (
     "SQL here is read-only: it cannot write or read files, attach databases, install or load extensions, or "
-    "change settings. Export results with --csv or --json (newsmon sql --csv \"SELECT …\" > out.csv), or open "
+    'change settings. Export results with --csv or --json (newsmon sql --csv "SELECT …" > out.csv), or open '
     "the warehouse in the duckdb CLI with what `newsmon attach` prints (it attaches read-only, as duckdb -readonly)"
 )
 

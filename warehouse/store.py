@@ -6,13 +6,14 @@ DuckDB. Each batch is one transaction, so a crash leaves either the whole batch 
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from newsmon.records import TAGS, Classification, FetchAttempt, PassSummary, TaggedArticle
+from newsmon.records import TAGS, Classification, FetchAttempt, PassSummary, SourceOutcome, TaggedArticle
 from warehouse.claims import in_turn, take_turn
 from warehouse.connect import VARCHAR_LIST, Warehouse, as_json_list, insert_rows, retry_conflicts
 from warehouse.stories import place_rows, write_places
@@ -187,14 +188,17 @@ def store_tagged_articles(
             ],
         )
         insert_rows(con, "article_urls", URL_COLUMNS, list(url_rows.items()), absent_on=("url",))
-        _write_tags(con, [t.classification for t in new], now)
+        # Articles new in this transaction have no scores or tags yet: nothing to leave out, and checking would
+        # read every stored score and tag, whose tables only grow.
+        _write_tags(con, [t.classification for t in new], now, first=True)
         write_places(con, [row for t in new for row in place_rows(t.article.article_id, t.places)])
         insert_rows(con, "fetches", FETCH_COLUMNS, [_fetch_row(a, run_id) for a in attempts])
     return new
 
 
-def _write_tags(con: Any, classifications: Sequence[Classification], now: datetime) -> None:
-    """Scores and tags of classifications whose `id` is the article's id."""
+def _write_tags(con: Any, classifications: Sequence[Classification], now: datetime, *, first: bool = False) -> None:
+    """Scores and tags of classifications whose `id` is the article's id; `first` when the articles have none yet
+    (stored in this transaction), else rows already there for the same version and tag are left as they are."""
     score_rows = []
     tag_rows = []
     for c in classifications:
@@ -203,8 +207,9 @@ def _write_tags(con: Any, classifications: Sequence[Classification], now: dateti
         for label in c.labels:
             evidence = list(c.evidence.get(label, ()))
             tag_rows.append((c.id, label, float(c.scores[label]), evidence, c.classifier_version, now))
-    insert_rows(con, "tag_scores", SCORE_COLUMNS, score_rows, absent_on=("article_id", "classifier_version", "tag"))
-    insert_rows(con, "article_tags", TAG_COLUMNS, tag_rows, absent_on=("article_id", "tag"))
+    insert_rows(con, "tag_scores", SCORE_COLUMNS, score_rows,
+                absent_on=() if first else ("article_id", "classifier_version", "tag"))  # fmt: skip
+    insert_rows(con, "article_tags", TAG_COLUMNS, tag_rows, absent_on=() if first else ("article_id", "tag"))
 
 
 @retry_conflicts
@@ -240,6 +245,49 @@ def all_source_validators(warehouse: Warehouse) -> dict[str, dict[str, tuple[str
     for source, url, etag, last_modified in warehouse.rows("SELECT source, url, etag, last_modified FROM source_state"):
         found.setdefault(source, {})[url] = (etag, last_modified)
     return found
+
+
+SOURCE_OUTCOME_SHAPE = json.dumps([{
+    "source": "VARCHAR", "url": "VARCHAR", "ok": "BOOLEAN", "error": "VARCHAR", "etag": "VARCHAR",
+    "last_modified": "VARCHAR", "found": "VARCHAR", "at": "TIMESTAMP",
+}])  # fmt: skip
+
+
+@retry_conflicts
+def record_source_outcomes(warehouse: Warehouse, outcomes: Sequence[SourceOutcome]) -> None:
+    """Several sources' discovery outcomes in two statements, as `update_source_state` records one: every
+    statement on the lake costs milliseconds of catalog work, and a pass ends many sources at once."""
+    if not outcomes:
+        return
+    payload = json.dumps(
+        [{"source": o.source, "url": o.url, "ok": o.ok, "error": None if o.ok else o.error, "etag": o.etag,
+          "last_modified": o.last_modified, "found": o.found[:1000] if o.found else None,
+          "at": o.at.astimezone(UTC).replace(tzinfo=None).isoformat()} for o in outcomes],
+        ensure_ascii=False,
+    )  # fmt: skip
+    given = f"(SELECT unnest(from_json($1, '{SOURCE_OUTCOME_SHAPE}'), recursive := true))"
+    with warehouse.transaction() as con:
+        # Validators and the success time only with a success; a failure counts one more and keeps its text.
+        con.execute(
+            f"UPDATE source_state SET url = o.url, "
+            "etag = CASE WHEN o.ok THEN o.etag ELSE source_state.etag END, "
+            "last_modified = CASE WHEN o.ok THEN o.last_modified ELSE source_state.last_modified END, "
+            "last_attempt_at = o.at, "
+            "last_success_at = CASE WHEN o.ok THEN o.at ELSE source_state.last_success_at END, "
+            "consecutive_failures = CASE WHEN o.ok THEN 0 ELSE source_state.consecutive_failures + 1 END, "
+            "last_error = CASE WHEN o.ok THEN source_state.last_error ELSE o.error END, "
+            f"found = coalesce(o.found, source_state.found) FROM {given} AS o WHERE source_state.source = o.source",
+            [payload],
+        )
+        con.execute(
+            "INSERT INTO source_state (source, url, etag, last_modified, last_attempt_at, last_success_at, "
+            "consecutive_failures, last_error, found) "
+            "SELECT o.source, o.url, CASE WHEN o.ok THEN o.etag END, CASE WHEN o.ok THEN o.last_modified END, "
+            "o.at, CASE WHEN o.ok THEN o.at END, CASE WHEN o.ok THEN 0 ELSE 1 END, "
+            "CASE WHEN o.ok THEN NULL ELSE o.error END, "
+            f"o.found FROM {given} AS o WHERE NOT EXISTS (SELECT 1 FROM source_state s WHERE s.source = o.source)",
+            [payload],
+        )
 
 
 @retry_conflicts
