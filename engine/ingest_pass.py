@@ -96,10 +96,10 @@ class IngestPass:
         since = started_at - timedelta(days=defaults.RETRY_FAILED_FOR_DAYS)
         self.retries = wh.urls_to_retry_by_source(warehouse, since, defaults.RETRY_FAILED_MAX_ATTEMPTS)
         self._lock = threading.Lock()
-        self._stories_lock = threading.Lock()
+        self._stories_lock = threading.Lock()  # stories are assigned in order, by one caller at a time
         self.writer = PassWriter(
             warehouse, run_id, defaults.STORE_BATCH_ARTICLES, self.note_stored, lambda s: self.times.add("store", s)
-        )  # stories are assigned in order, by one caller at a time
+        )
 
     @classmethod
     @contextmanager
@@ -296,7 +296,8 @@ async def _pipeline(
 
         crew = max(1, ingest_pass.config.fetch.per_host_concurrency) * 2 + ingest_pass.pool.workers * 2
         await asyncio.gather(*(crew_member() for _ in range(min(crew, len(items)))))
-    summary.errors = [f"{reason} ×{count}" for reason, count in reasons.most_common()]
+    # Added to, not replaced: the writer may already have put a batch that was not stored first.
+    summary.errors.extend(f"{reason} ×{count}" for reason, count in reasons.most_common())
     summary.alarm = same_failure_alarm(reasons, first_error, articles_back)
     if summary.alarm:
         log.warning("source %s: %s", source.name, summary.alarm)

@@ -80,7 +80,9 @@ PLACE_WORDS = frozenset({"camp", "district", "town", "city", "in", "at", "near",
                          "مدينه", "بلده", "منطقه", "محافظه", "في", "من", "الي", "قرب", "ريف"})  # fmt: skip
 SETTLEMENT_WORDS = frozenset({"مدينه", "بلده", "قريه", "ناحيه", "قضاء", "قضا", "مخيم", "منطقه", "ريف", "حي", "town",
                               "village", "city", "district"})  # fmt: skip
-_SENTENCE_END = re.compile(r"([.!?؟؛\n]+\s+|\n)")  # captured, so that splitting keeps it (for offsets)
+# A run of . ! ? ؟ ؛ or line breaks followed by white space, or a line break alone; captured, so that splitting
+# keeps it (for offsets). Written to open with that one set of characters, so the regex engine jumps between them.
+_SENTENCE_END = re.compile(r"([.!?؟؛\n](?:[.!?؟؛\n]*\s+|(?<=\n)))")
 _DATELINE = re.compile(r"^\s*([^\n.]{2,60}?)\s+[—–-]{1,2}\s")
 
 

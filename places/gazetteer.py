@@ -9,14 +9,12 @@ places/data/sites.toml plus any file an analyst adds.
 from __future__ import annotations
 
 import contextlib
-import csv
 import functools
 import hashlib
 import importlib.util
 import os
 import pickle
 import sys
-import tempfile
 import tomllib
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -151,6 +149,8 @@ def _store(path: Path, data: bytes) -> None:
     """Written whole or not at all (several worker processes may build it at once); failures only cost speed."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
+        import tempfile  # here, not at the top: most processes read the stored gazetteer and never write it
+
         handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".gazetteer-")
     except OSError:
         return
@@ -241,6 +241,8 @@ def governorate_names() -> dict[str, str]:
 
 
 def _towns() -> dict[tuple[str, ...], list[Entry]]:
+    import csv  # here, not at the top: only a build reads the towns file
+
     data = resources.files("places") / "data" / "towns.tsv"
     by_key: dict[tuple[str, ...], list[Entry]] = defaultdict(list)
     with data.open(encoding="utf-8") as handle:

@@ -97,7 +97,11 @@ def test_a_batch_that_cannot_be_stored_is_reported_on_its_sources_and_stores_not
         writer.add(SourceWrite(khabur, failed=(broken,), **done("khabur", "k3")))
         writer.flush()
 
-        assert stored_articles(warehouse) == {} and etags(warehouse) == {}  # the next pass fetches them again
+        assert stored_articles(warehouse) == {}  # the next pass fetches them again
+        assert etags(warehouse) == {"tigris": None, "khabur": None}  # no validators to skip them with
+        health = warehouse.rows("SELECT source, consecutive_failures, last_error FROM source_state ORDER BY 1")
+        assert [(source, failures) for source, failures, _ in health] == [("khabur", 1), ("tigris", 1)]
+        assert all(error.startswith("not stored: ConstraintException") for _, _, error in health)
         for summary in (tigris, khabur):
             assert summary.new == 0 and summary.failed == 1
             assert summary.errors[0].startswith("not stored: ConstraintException")
@@ -105,6 +109,23 @@ def test_a_batch_that_cannot_be_stored_is_reported_on_its_sources_and_stores_not
         writer.add(SourceWrite(tigris, *articles_of("tigris", 2)))  # the writer goes on with what comes next
         writer.flush()
         assert stored_articles(warehouse) == {"tigris": 2}
+
+
+def test_a_source_that_lost_a_batch_saves_no_validators_for_the_rest_of_the_pass(tmp_path: Path) -> None:
+    """Else the next pass would be told "not modified" and never fetch the articles of the lost batch."""
+    with wh.open_warehouse(tmp_path / "w.duckdb") as warehouse:
+        writer, _ = a_writer(warehouse, batch_articles=1000)
+        tigris = SourceSummary("tigris")
+        broken = FetchAttempt("http://127.0.0.1/tigris/x", "tigris", 200, None, None, NOW)  # type: ignore[arg-type]
+        writer.add(SourceWrite(tigris, *articles_of("tigris", 10), failed=(broken,)))
+        writer.flush()  # this batch is lost
+        later, later_attempts = articles_of("tigris", 14)
+        writer.add(SourceWrite(tigris, later[10:], later_attempts[10:], **done("tigris", "t4")))
+        writer.flush()
+
+        assert stored_articles(warehouse) == {"tigris": 4}
+        assert warehouse.rows("SELECT etag, consecutive_failures FROM source_state") == [(None, 1)]
+        assert tigris.errors[0].startswith("not stored:") and tigris.new == 4
 
 
 def test_many_sources_outcomes_recorded_at_once_read_as_if_recorded_one_by_one(tmp_path: Path) -> None:

@@ -257,6 +257,7 @@ SOURCE_OUTCOME_SHAPE = json.dumps([{
 def record_source_outcomes(warehouse: Warehouse, outcomes: Sequence[SourceOutcome]) -> None:
     """Several sources' discovery outcomes in two statements, as `update_source_state` records one: every
     statement on the lake costs milliseconds of catalog work, and a pass ends many sources at once."""
+    outcomes = list({o.source: o for o in outcomes}.values())  # one row per source: the last outcome says
     if not outcomes:
         return
     payload = json.dumps(

@@ -1,4 +1,5 @@
-"""An article's words as places reads them: each with its folded forms and exactly where it stands."""
+"""An article's sentences and words as places reads them: each word with its folded forms and exactly where it
+stands."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import re
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from places.finder import _SENTENCE_END
 from places.text import LATIN_ARTICLES, arabic_core, fold_latin, tokens
 
 # What a word is, as places/text.py defines it: a run of Arabic letters and marks, or Latin letters joined by
@@ -29,3 +31,14 @@ def test_an_arabic_word_reads_as_the_gazetteer_files_a_name(word: str) -> None:
     # marks dropped, letter variants folded, the article taken off: the key a gazetteer name is filed under
     # (a word opening with a mark is another matter: see test_marks_only_words.py)
     assert [token.forms[0] for token in tokens(word)] == [arabic_core(word)]
+
+
+# Where places ends a sentence, as it reads: a run of . ! ? ؟ ؛ or line breaks followed by white space, or a line
+# break alone.
+PLAIN_SENTENCE_END = re.compile(r"([.!?؟؛\n]+\s+|\n)")
+
+
+@given(st.text(alphabet="ab ب\n\r\t\u00a0\u2029\x85.!?؟؛,", max_size=40))
+@settings(max_examples=500, deadline=None)
+def test_sentences_end_where_the_plain_rule_ends_them(text: str) -> None:
+    assert _SENTENCE_END.split(text) == PLAIN_SENTENCE_END.split(text)
