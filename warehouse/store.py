@@ -255,8 +255,10 @@ SOURCE_OUTCOME_SHAPE = json.dumps([{
 
 @retry_conflicts
 def record_source_outcomes(warehouse: Warehouse, outcomes: Sequence[SourceOutcome]) -> None:
-    """Several sources' discovery outcomes in two statements, as `update_source_state` records one: every
-    statement on the lake costs milliseconds of catalog work, and a pass ends many sources at once."""
+    """Sources' discovery outcomes, in two statements however many (each statement on the lake costs milliseconds
+    of catalog work, and a pass ends many sources at once), and what discovery found a source to be when it says.
+    Validators and the success time are saved only with a success, after its articles were stored; a failure
+    counts one more and keeps its text."""
     outcomes = list({o.source: o for o in outcomes}.values())  # one row per source: the last outcome says
     if not outcomes:
         return
@@ -268,7 +270,6 @@ def record_source_outcomes(warehouse: Warehouse, outcomes: Sequence[SourceOutcom
     )  # fmt: skip
     given = f"(SELECT unnest(from_json($1, '{SOURCE_OUTCOME_SHAPE}'), recursive := true))"
     with warehouse.transaction() as con:
-        # Validators and the success time only with a success; a failure counts one more and keeps its text.
         con.execute(
             f"UPDATE source_state SET url = o.url, "
             "etag = CASE WHEN o.ok THEN o.etag ELSE source_state.etag END, "
@@ -291,7 +292,6 @@ def record_source_outcomes(warehouse: Warehouse, outcomes: Sequence[SourceOutcom
         )
 
 
-@retry_conflicts
 def update_source_state(
     warehouse: Warehouse,
     source: str,
@@ -304,32 +304,5 @@ def update_source_state(
     at: datetime,
     found: str | None = None,
 ) -> None:
-    """Record a discovery outcome, and what the discovery found the source to be (a feed, a sitemap…) when it
-    says. Validators are saved only with a success, after its articles were stored."""
-    moment = _naive_utc(at)
-    found = found[:1000] if found else None
-    with warehouse.transaction() as con:
-        if ok:
-            con.execute(
-                "UPDATE source_state SET url = ?, etag = ?, last_modified = ?, last_attempt_at = ?, "
-                "last_success_at = ?, consecutive_failures = 0, found = coalesce(?, found) WHERE source = ?",
-                [url, etag, last_modified, moment, moment, found, source],
-            )
-            con.execute(
-                "INSERT INTO source_state (source, url, etag, last_modified, last_attempt_at, last_success_at, "
-                "consecutive_failures, last_error, found) SELECT ?, ?, ?, ?, ?, ?, 0, NULL, ? "
-                "WHERE NOT EXISTS (SELECT 1 FROM source_state WHERE source = ?)",
-                [source, url, etag, last_modified, moment, moment, found, source],
-            )
-        else:
-            con.execute(
-                "UPDATE source_state SET url = ?, last_attempt_at = ?, "
-                "consecutive_failures = consecutive_failures + 1, last_error = ?, found = coalesce(?, found) "
-                "WHERE source = ?",
-                [url, moment, error, found, source],
-            )
-            con.execute(
-                "INSERT INTO source_state (source, url, last_attempt_at, consecutive_failures, last_error, found) "
-                "SELECT ?, ?, ?, 1, ?, ? WHERE NOT EXISTS (SELECT 1 FROM source_state WHERE source = ?)",
-                [source, url, moment, error, found, source],
-            )
+    """Record one source's discovery outcome, as `record_source_outcomes` records several."""
+    record_source_outcomes(warehouse, [SourceOutcome(source, url, ok, error, etag, last_modified, found, at)])
