@@ -15,7 +15,8 @@ from dataclasses import dataclass
 
 from places.gazetteer import MAX_NAME_WORDS, Entry, Gazetteer
 from places.quick_test import drop_marks, fold
-from places.text import Token, tokens
+from places.text import Token, placed_tokens, unplaced_tokens
+from places.text import words as written_words
 
 TITLE_WEIGHT = 3.0
 LEAD_WEIGHT = 2.0
@@ -144,19 +145,22 @@ def find_mentions(gazetteer: Gazetteer, title: str, text: str, *, every_sentence
                 continue
         elif not screen.may_hold_a_name(sentence, offset):
             continue
-        words = tokens(sentence)
-        found = _match(gazetteer, words)
+        written = written_words(sentence)
+        found = _match(gazetteer, unplaced_tokens(written))
+        if not found:
+            continue  # most sentences read: where each word stands is never needed
+        placed = placed_tokens(sentence, written)
         base = TITLE_WEIGHT if number == 0 else LEAD_WEIGHT if number <= LEAD_SENTENCES else BODY_WEIGHT
-        listed = _listed(found, words, sentence)
+        listed = _listed(found, placed, sentence)
         for entry, first, last in found:
-            surface = sentence[words[first].start : words[last].end]
-            if number and offset + words[first].start < dateline_end:
+            surface = sentence[placed[first].start : placed[last].end]
+            if number and offset + placed[first].start < dateline_end:
                 weight = 0.0
-            elif _inside_other_name(words, first, last, sentence):
+            elif _inside_other_name(placed, first, last, sentence):
                 weight = 0.0
             else:
                 weight = base
-                if _before(words, first, ORIGIN_WORDS, 3):
+                if _before(placed, first, ORIGIN_WORDS, 3):
                     weight *= ORIGIN_FACTOR
                 if first in listed:
                     weight *= LIST_FACTOR

@@ -77,43 +77,71 @@ def name_key(name: str) -> tuple[str, ...]:
 
 _WORD = re.compile(r"[\u0621-\u064a\u0671-\u06d3\u064b-\u065f\u0670\u0640]+|" + _LATIN_WORD.pattern)
 _FORMS_CACHE_SIZE = 50_000  # words (a few MB); a long-running worker starts again when its cache reaches this
-_forms_cache: dict[str, tuple[tuple[str, ...], bool] | None] = {}
+# Every word read, as a Token without its position (start and end 0), or None for a Latin article.
+_forms_cache: dict[str, Token | None] = {}
 
 
 def tokens(text: str) -> list[Token]:
     """The words of `text` that could be part of a name, articles dropped, with their positions."""
-    found: list[Token] = []
+    return placed_tokens(text, words(text))
+
+
+def words(text: str) -> list[str]:
+    """The words of `text` as written, articles included: what `unplaced_tokens` and `placed_tokens` take."""
+    return _WORD.findall(text)
+
+
+def unplaced_tokens(found: list[str]) -> list[Token]:
+    """The tokens of `words(text)` without their positions (start and end are 0): all that finding a name needs,
+    made at the speed of C for the many sentences that turn out to name none."""
+    _learn(found)
+    return list(filter(None, map(_forms_cache.__getitem__, found)))
+
+
+def placed_tokens(text: str, found: list[str]) -> list[Token]:
+    """The tokens of `words(text)`, each with where it stands in `text`: index for index as `unplaced_tokens`."""
+    _learn(found)
+    tokens_found: list[Token] = []
     cache = _forms_cache
     find = text.find
     end = 0
-    # The words come as strings, and each is found where the last one ended: faster than match objects, and the
-    # same place, since any letter before it would have begun a word there.
-    for word in _WORD.findall(text):
+    # Each word is found where the last one ended: faster than match objects, and the same place, since any
+    # letter before it would have begun a word there.
+    for word in found:
         start = find(word, end)
         end = start + len(word)
-        try:
-            known = cache[word]
-        except KeyError:
-            if len(cache) >= _FORMS_CACHE_SIZE:
-                cache.clear()
-            known = cache[word] = _forms(word)
+        known = cache[word]
         if known is not None:
-            found.append(_new_tuple(Token, (known[0], start, end, known[1])))
-    return found
+            tokens_found.append(_new_tuple(Token, (known[0], start, end, known[3])))
+    return tokens_found
 
 
 _new_tuple = tuple.__new__  # Token(...) without the call through its generated __new__: a third less per word
 
 
-def _forms(word: str) -> tuple[tuple[str, ...], bool] | None:
-    """A word's folded forms and whether it is capitalised, or None for a Latin article."""
-    if _ARABIC_WORD.match(word):
-        plain = word.translate(_ARABIC_PLAIN)
-        if plain[:1] in _PROCLITICS and len(plain) > 4 and not plain.startswith(("ال", "لل")):
-            # بسنجار → سنجار; the plain form stays first (بغداد)
-            return (_without_article(plain), _without_article(plain[1:])), False
-        return (_without_article(plain),), False
-    folded = fold_latin(word)
-    if folded in LATIN_ARTICLES:
-        return None
-    return (folded,), word[:1].isupper()
+def _learn(found: list[str]) -> None:
+    """Fold the words not met before, all in one go: a fresh process meets thousands in its first articles."""
+    cache = _forms_cache
+    new = set(found).difference(cache)
+    if not new:
+        return
+    if len(cache) + len(new) > _FORMS_CACHE_SIZE:
+        cache.clear()
+        new = set(found)
+    arabic = [word for word in new if _ARABIC_WORD.match(word)]
+    # One translation for all the Arabic words, cut again at the line breaks no word holds: each is folded exactly
+    # as alone, since the translation maps characters one by one.
+    if arabic:
+        for word, plain in zip(arabic, "\n".join(arabic).translate(_ARABIC_PLAIN).split("\n"), strict=True):
+            cache[word] = _new_tuple(Token, (_arabic_forms(plain), 0, 0, False))
+    for word in new.difference(arabic):
+        folded = fold_latin(word)
+        cache[word] = None if folded in LATIN_ARTICLES else _new_tuple(Token, ((folded,), 0, 0, word[:1].isupper()))
+
+
+def _arabic_forms(plain: str) -> tuple[str, ...]:
+    """The folded forms of an Arabic word already without marks and letter variants; the plain form first."""
+    if plain[:1] in _PROCLITICS and len(plain) > 4 and not plain.startswith(("ال", "لل")):
+        # بسنجار → سنجار; the plain form stays first (بغداد)
+        return _without_article(plain), _without_article(plain[1:])
+    return (_without_article(plain),)
