@@ -115,6 +115,13 @@ class LearnedModel:
     digest: str
     _words: dict[str, dict[str, _Word]] = field(default_factory=dict, repr=False)  # per language: word -> _Word
     _forms: dict[str, _Word] = field(default_factory=dict, repr=False)
+    # Each tag's weights by bucket: views into `weights`, not copies. Bucket b's weight for a tag is one look-up,
+    # without the 3 * b + j of every feature of every new word.
+    _by_tag: tuple[memoryview, memoryview, memoryview] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        flat = memoryview(self.weights)
+        self._by_tag = (flat[0::3], flat[1::3], flat[2::3])
 
     def __getstate__(self) -> dict[str, object]:
         # Worker processes get the weights, not the caches of whatever the parent happened to read.
@@ -124,6 +131,7 @@ class LearnedModel:
         self.__dict__.update(state)
         self._words = {}
         self._forms = {}
+        self.__post_init__()
 
     def _word(self, cache: dict[str, _Word], word: str, lang: str, form_of: Callable[[str], str] | None) -> _Word:
         form = form_of(word) if form_of is not None else word_form(word, lang)
@@ -144,11 +152,11 @@ class LearnedModel:
         The hot path of a fresh process, which meets every word for the first time: where all letters have one
         width in UTF-8 (ASCII, one byte; Arabic, two), each n-gram is cut from one encoding of the word rather than
         encoded on its own."""
-        flat = self.weights
+        w0, w1, w2 = self._by_tag
         crc32 = zlib.crc32
         identity = word_id(form)
-        bucket = 3 * (identity & _MASK)
-        s0, s1, s2 = 0.0 + flat[bucket], 0.0 + flat[bucket + 1], 0.0 + flat[bucket + 2]
+        bucket = identity & _MASK
+        s0, s1, s2 = 0.0 + w0[bucket], 0.0 + w1[bucket], 0.0 + w2[bucket]
         if form.isascii():
             data = f" {form} ".encode("ascii")
             cuts = _ngram_cuts(len(form), 1)
@@ -157,15 +165,15 @@ class LearnedModel:
             cuts = _ngram_cuts(len(form), 2)
         else:
             for bucket in word_features(form)[1:]:
-                s0 += flat[3 * bucket]
-                s1 += flat[3 * bucket + 1]
-                s2 += flat[3 * bucket + 2]
+                s0 += w0[bucket]
+                s1 += w1[bucket]
+                s2 += w2[bucket]
             return identity, s0, s1, s2
         for cut in cuts:
-            bucket = 3 * (crc32(data[cut]) & _MASK)
-            s0 += flat[bucket]
-            s1 += flat[bucket + 1]
-            s2 += flat[bucket + 2]
+            bucket = crc32(data[cut]) & _MASK
+            s0 += w0[bucket]
+            s1 += w1[bucket]
+            s2 += w2[bucket]
         return identity, s0, s1, s2
 
     def score_passages(self, unit_words: Sequence[Sequence[str]], lang: str,
@@ -175,7 +183,7 @@ class LearnedModel:
 
         `form_of` may supply `word_form` from a cache the caller already keeps (the rule matcher's)."""
         cache = self._words.setdefault(lang, {})
-        flat = self.weights
+        w0, w1, w2 = self._by_tag
         where: list[tuple[int, int]] = []
         logits: tuple[list[float], list[float], list[float]] = ([], [], [])
         b0, b1, b2 = self.bias
@@ -195,10 +203,10 @@ class LearnedModel:
                 s1 += found[2]
                 s2 += found[3]
                 if previous >= 0:
-                    bucket = 3 * (((previous * 0x9E3779B1) ^ found[0]) & _MASK)
-                    s0 += flat[bucket]
-                    s1 += flat[bucket + 1]
-                    s2 += flat[bucket + 2]
+                    bucket = ((previous * 0x9E3779B1) ^ found[0]) & _MASK  # pair_feature
+                    s0 += w0[bucket]
+                    s1 += w1[bucket]
+                    s2 += w2[bucket]
                 previous = found[0]
             scale = 1.0 / math.sqrt(len(chunk) + 1)
             where.append((unit, k))

@@ -142,18 +142,38 @@ class Matcher:
 
     def _read(self, word: str) -> tuple[str, ...]:
         """Note a new word's forms, and all its keys if it may start a phrase; returns the forms."""
-        forms = self._forms[word] = arabic_forms(normalise_arabic(word)) if self.lang == "ar" else (word.lower(),)
-        if not self._index_keys.isdisjoint(forms):
-            self._lookup(word)
-        elif self.lang != "ar" and len(word) >= 2 and word.isupper() and "^" + word in self._index_keys:
-            self._lookup(word)
-        elif self._start_prefixes:
-            for form in forms:
-                for prefix in self._start_prefixes.get(form[: self._start_head], ()):
-                    if form.startswith(prefix):
-                        self._lookup(word)
-                        return forms
-        return forms
+        self._read_all([word])
+        return self._forms[word]
+
+    def _read_all(self, words: list[str]) -> None:
+        """`_read` for many new words at once: a fresh process meets tens of thousands, so the spelling is
+        normalised in one call for all of them, and the rest runs in one loop rather than a call per word."""
+        if self.lang == "ar":
+            # One translation of all the words, cut again at the line breaks no word holds: each word is
+            # normalised exactly as alone, since the translation maps characters one by one.
+            all_forms = list(map(arabic_forms, normalise_arabic("\n".join(words)).split("\n")))
+        else:
+            all_forms = [(word.lower(),) for word in words]
+        forms_of = self._forms
+        index_keys = self._index_keys
+        start_prefixes = self._start_prefixes
+        head = self._start_head
+        english = self.lang != "ar"
+        for word, forms in zip(words, all_forms, strict=True):
+            forms_of[word] = forms
+            if not index_keys.isdisjoint(forms):
+                self._lookup(word)
+            elif english and len(word) >= 2 and word.isupper() and "^" + word in index_keys:
+                self._lookup(word)
+            elif start_prefixes:
+                for form in forms:
+                    for prefix in start_prefixes.get(form[:head], ()):
+                        if form.startswith(prefix):
+                            break
+                    else:
+                        continue
+                    self._lookup(word)
+                    break
 
     def _lookup(self, word: str) -> tuple[frozenset[str], tuple[tuple[str, str, Phrase, int], ...], str]:
         cached = self._cache.get(word)
@@ -183,8 +203,9 @@ class Matcher:
         self._bound_cache()
         texts = split_units(title, text)
         unit_words = [tuple(_TOKEN.findall(unit_text)) for unit_text in texts]
-        for word in set().union(*unit_words).difference(self._forms):
-            self._read(word)
+        new_words = set().union(*unit_words).difference(self._forms)
+        if new_words:
+            self._read_all(list(new_words))
         starters = self._starters
         cache = self._cache
         known = cache.get
