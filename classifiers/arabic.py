@@ -38,8 +38,11 @@ def arabic_forms(token: str) -> tuple[str, ...]:
     Expects a normalised token. Example: "وللنازحين" → ("وللنازحين", "للنازحين", "نازحين"): لل is ل + ال with
     the alef dropped, as Arabic spelling does.
     """
-    if token[:1] not in _CLITIC_STARTS:
+    first = token[:1]
+    if first not in _CLITIC_STARTS:
         return (token,)  # most words: nothing to strip
+    if first == "ا":  # the article alone: no conjunction or preposition is an alef (a third of all words)
+        return (token, token[2:]) if len(token) > _MIN_STEM_CHARS + 1 and token.startswith("ال") else (token,)
     # Each step strips from every form so far; no two forms can be equal (each is the token less a different
     # number of letters), so none needs dropping.
     stems = [token]

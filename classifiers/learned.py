@@ -195,19 +195,20 @@ class LearnedModel:
             chunk = unit_words[unit][k * PASSAGE_WORDS : (k + 1) * PASSAGE_WORDS]
             if not chunk:
                 continue
-            s0 = s1 = s2 = 0.0
-            previous = -1
-            for w in chunk:
-                found = cache.get(w) or self._word(cache, w, lang, form_of)
-                s0 += found[1]
-                s1 += found[2]
-                s2 += found[3]
-                if previous >= 0:
-                    bucket = ((previous * 0x9E3779B1) ^ found[0]) & _MASK  # pair_feature
-                    s0 += w0[bucket]
-                    s1 += w1[bucket]
-                    s2 += w2[bucket]
-                previous = found[0]
+            # the first word, then each next one with the pair it makes with the word before (pair_feature),
+            # summed in the order of `passage_features`
+            previous, s0, s1, s2 = cache.get(chunk[0]) or self._word(cache, chunk[0], lang, form_of)
+            s0, s1, s2 = 0.0 + s0, 0.0 + s1, 0.0 + s2
+            for w in chunk[1:]:
+                identity, t0, t1, t2 = cache.get(w) or self._word(cache, w, lang, form_of)
+                bucket = ((previous * 0x9E3779B1) ^ identity) & _MASK
+                s0 += t0
+                s1 += t1
+                s2 += t2
+                s0 += w0[bucket]
+                s1 += w1[bucket]
+                s2 += w2[bucket]
+                previous = identity
             scale = 1.0 / math.sqrt(len(chunk) + 1)
             where.append((unit, k))
             logits[0].append(b0 + s0 * scale)

@@ -356,23 +356,32 @@ def classify(config_path: Path | None, input_file: Any) -> None:
     Bad lines are reported on stderr with their line number and skipped; the exit code is then 1.
     The same classifier as the ingest flow. Example: newsmon classify --input articles.jsonl > tags.jsonl
     """
-    # Rules, model and gazetteer live as long as the command, and the word caches grow with every article: the
-    # cycle collector need not walk them again and again (classifying makes no reference cycles to collect).
-    gc.set_threshold(100_000, 10, 10)
+    # Rules, model and gazetteer live as long as the command, and the word caches grow with every article, yet
+    # classifying makes no reference cycles (tests/classifiers/test_classify_jsonl.py): reference counting frees
+    # all it makes, and the cycle collector would only walk those tens of thousands of objects again and again.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        bad = _classify_lines(config_path, input_file)
+    finally:
+        if collecting:  # as it was, for a caller running the command in its own process
+            gc.enable()
+    if bad:
+        click.echo(f"{bad} line(s) skipped, see above", err=True)
+        sys.exit(1)
+
+
+def _classify_lines(config_path: Path | None, input_file: Any) -> int:
     from classifiers import classify_jsonl, load_classifier
     from places import find_places, load_gazetteer
 
     classifier = load_classifier(_classifier_config(config_path))
     gazetteer = load_gazetteer(_places_config(config_path).extra_names)
-    gc.freeze()
 
     def locate(doc: Any) -> list[str]:
         return [found.place for found in find_places(gazetteer, doc.title, doc.text)]
 
-    bad = classify_jsonl(_utf8_lines(input_file), sys.stdout, sys.stderr, classifier, locate)
-    if bad:
-        click.echo(f"{bad} line(s) skipped, see above", err=True)
-        sys.exit(1)
+    return classify_jsonl(_utf8_lines(input_file), sys.stdout, sys.stderr, classifier, locate)
 
 
 def _utf8_lines(stream: Any) -> Iterator[str]:

@@ -83,7 +83,9 @@ _forms_cache: dict[str, Token | None] = {}
 
 def tokens(text: str) -> list[Token]:
     """The words of `text` that could be part of a name, articles dropped, with their positions."""
-    return placed_tokens(text, words(text))
+    found = words(text)
+    _learn(found)
+    return placed_tokens(text, found)
 
 
 def words(text: str) -> list[str]:
@@ -99,8 +101,8 @@ def unplaced_tokens(found: list[str]) -> list[Token]:
 
 
 def placed_tokens(text: str, found: list[str]) -> list[Token]:
-    """The tokens of `words(text)`, each with where it stands in `text`: index for index as `unplaced_tokens`."""
-    _learn(found)
+    """The tokens of `words(text)`, each with where it stands in `text`: index for index as `unplaced_tokens`,
+    which must have read the same words first."""
     tokens_found: list[Token] = []
     cache = _forms_cache
     find = text.find
