@@ -359,11 +359,13 @@ def classify(config_path: Path | None, input_file: Any) -> None:
     # Rules, model and gazetteer live as long as the command, and the word caches grow with every article, yet
     # classifying makes no reference cycles (tests/classifiers/test_classify_jsonl.py): reference counting frees
     # all it makes, and the cycle collector would only walk those tens of thousands of objects again and again.
+    # And the collection every process makes as it exits need not walk them either: they are set aside first.
     collecting = gc.isenabled()
     gc.disable()
     try:
         bad = _classify_lines(config_path, input_file)
     finally:
+        gc.freeze()
         if collecting:  # as it was, for a caller running the command in its own process
             gc.enable()
     if bad:
