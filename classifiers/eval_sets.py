@@ -16,6 +16,7 @@ from newsmon.records import TAGS
 
 DEFAULT_SETS_FILE = Path(__file__).resolve().parents[1] / "eval" / "sets.toml"
 CORPORA_ENV = "NEWSMON_CORPORA"
+EVAL_CACHE_ENV = "NEWSMON_EVAL_CACHE"
 SPLITS = ("test", "dev")
 
 
@@ -42,8 +43,9 @@ def find_corpora(start: Path) -> Path | None:
 
 
 def eval_cache_folder() -> Path:
-    """Where evaluation texts kept out of the repository live: the cache folder's `eval` (see newsmon.cache)."""
-    return cache_folder() / "eval"
+    """Where evaluation texts kept out of the repository live: $NEWSMON_EVAL_CACHE, else the cache folder's `eval`
+    (see newsmon.cache)."""
+    return Path(os.environ.get(EVAL_CACHE_ENV) or cache_folder() / "eval")
 
 
 def load_sets(path: Path) -> list[EvalSet]:

@@ -2,9 +2,9 @@
 
 Real news belongs to its publishers, so for those sets the repository keeps only each article's URL and labels
 (eval/news-web-en-*.jsonl); their `texts` path in eval/sets.toml starts with {cache}, the evaluation cache
-($NEWSMON_CACHE_DIR, else $XDG_CACHE_HOME/newsmon, else ~/.cache/newsmon, then `eval/`). This script downloads
-every labelled URL not yet in the cache, extracts the page's main text with trafilatura and keeps its opening
-(the first --chars characters, what the labels were decided on), so `newsmon eval` scores those sets too.
+($NEWSMON_EVAL_CACHE, else `eval/` in $NEWSMON_CACHE_DIR, $XDG_CACHE_HOME/newsmon or ~/.cache/newsmon). This
+script downloads every labelled URL not yet in the cache, extracts the page's main text with trafilatura and keeps
+its opening (the first --chars characters, what the labels were decided on), so `newsmon eval` scores those sets.
 
 Usage: .venv/bin/python scripts/fetch_eval_texts.py [--sets eval/sets.toml] [--chars 2000] [--refresh]
 

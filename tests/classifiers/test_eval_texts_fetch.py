@@ -57,7 +57,7 @@ def test_fetched_openings_make_a_url_only_set_scorable_and_a_dead_url_is_named(
     sets_file = tmp_path / "sets.toml"
     sets_file.write_text('[[set]]\nname = "web"\nsplit = "dev"\nlabels = "web.jsonl"\n'
                          'texts = "{cache}/web-texts.jsonl"\n', encoding="utf-8")
-    monkeypatch.setenv("NEWSMON_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setenv("NEWSMON_EVAL_CACHE", str(tmp_path / "cache" / "eval"))
 
     # Before fetching, the set is listed as skipped: its texts are not in the cache.
     assert "skipped" in format_summary(evaluate_sets(load_sets(sets_file), load_classifier()))
