@@ -10,11 +10,13 @@ from pathlib import Path
 
 from classifiers.classifier import SupportsClassify
 from classifiers.evaluation import EvalReport, SliceScores, evaluate
+from newsmon.cache import cache_folder
 from newsmon.errors import ConfigError
 from newsmon.records import TAGS
 
 DEFAULT_SETS_FILE = Path(__file__).resolve().parents[1] / "eval" / "sets.toml"
 CORPORA_ENV = "NEWSMON_CORPORA"
+EVAL_CACHE_ENV = "NEWSMON_EVAL_CACHE"
 SPLITS = ("test", "dev")
 
 
@@ -40,6 +42,12 @@ def find_corpora(start: Path) -> Path | None:
     return None
 
 
+def eval_cache_folder() -> Path:
+    """Where evaluation texts kept out of the repository live: $NEWSMON_EVAL_CACHE, else the cache folder's `eval`
+    (see newsmon.cache)."""
+    return Path(os.environ.get(EVAL_CACHE_ENV) or cache_folder() / "eval")
+
+
 def load_sets(path: Path) -> list[EvalSet]:
     """The sets listed in `path`; a ConfigError names the file and the entry when one is malformed."""
     try:
@@ -60,6 +68,9 @@ def load_sets(path: Path) -> list[EvalSet]:
             if "{corpora}" in value:
                 # No corpora folder: a path that cannot exist, so the set is reported as skipped.
                 value = value.replace("{corpora}", str(corpora or "(shared corpora not found)"))
+            # Texts the repository may not hold (third-party news): fetched into the cache by
+            # scripts/fetch_eval_texts.py from the URLs its labels keep.
+            value = value.replace("{cache}", str(eval_cache_folder()))
             return (path.parent / value).resolve()
 
         texts = entry.get("texts")

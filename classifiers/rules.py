@@ -19,7 +19,7 @@ from newsmon.errors import ConfigError
 from newsmon.records import TAGS
 
 SHIPPED_RULES_DIR = Path(__file__).parent / "rules"
-RULES_RELEASE = "2026.12.3"  # bump when the scoring code changes; rule edits change the hash part of the version
+RULES_RELEASE = "2026.12.4"  # bump when the scoring code changes; rule edits change the hash part of the version
 
 _PATTERN_TOKEN = re.compile(r"[\w*]+")
 _TAG_KEYS = {

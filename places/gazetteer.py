@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from newsmon.cache import cache_folder
 from newsmon.errors import ConfigError
 from places.quick_test import QuickTest
 from places.text import fold_display, name_key
@@ -114,13 +115,6 @@ def load_gazetteer(extra_names: Path | None = None) -> Gazetteer:
     gazetteer = _build(texts)
     _store(stored, pickle.dumps(gazetteer, protocol=pickle.HIGHEST_PROTOCOL))
     return gazetteer
-
-
-def cache_folder() -> Path:
-    """$NEWSMON_CACHE_DIR, else $XDG_CACHE_HOME/newsmon, else ~/.cache/newsmon."""
-    if os.environ.get("NEWSMON_CACHE_DIR"):
-        return Path(os.environ["NEWSMON_CACHE_DIR"])
-    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "newsmon"
 
 
 def _fingerprint(curated: list[tuple[str, bytes]]) -> str:

@@ -119,10 +119,28 @@ WRITTEN_TEST = Path(__file__).resolve().parents[2] / "eval" / "test-written.json
 def test_written_test_split_stays_above_its_floor_and_far_above_the_keyword_alert() -> None:
     """eval/test-written.jsonl (hard cases, never tuned on): a guard a little below what was measured, not a target.
 
-    Measured at macro-F1 0.947 (keyword alert 0.167) with rules-2026.12.2 and rules-2026.12.3 and the learned stage
+    Measured at macro-F1 0.947 (keyword alert 0.167) with rules-2026.12.2, 2026.12.3 and 2026.12.4 and the learned stage
     (0.913 with rules-2026.12.1).
     """
     report = evaluate(WRITTEN_TEST, None, CLASSIFIER)
+    scores = report.slices[0]
+    ours, alert = scores.macro_f1(scores.classifier), scores.macro_f1(scores.keyword_alert)
+    assert ours is not None and alert is not None
+    assert ours >= 0.92 and ours >= alert + 0.15, format_report(report)
+
+
+def test_real_english_news_test_split_meets_the_bar_when_its_texts_are_cached() -> None:
+    """eval/news-web-en-test.jsonl: real English news openings, labelled blind, never tuned on. Their texts stay out
+    of the repository (scripts/fetch_eval_texts.py puts them in the evaluation cache), so this runs only where they
+    are. Measured at macro-F1 0.965 (keyword alert 0.774) with rules-2026.12.3; the bar is 0.92 and 0.15 above the
+    keyword alert.
+    """
+    from classifiers.eval_sets import DEFAULT_SETS_FILE, load_sets
+
+    eval_set = next(s for s in load_sets(DEFAULT_SETS_FILE) if s.name == "real English news test")
+    if eval_set.missing():
+        pytest.skip(reason=f"{eval_set.missing()} is absent: run scripts/fetch_eval_texts.py (needs web access)")
+    report = evaluate(eval_set.labels, eval_set.texts, CLASSIFIER)
     scores = report.slices[0]
     ours, alert = scores.macro_f1(scores.classifier), scores.macro_f1(scores.keyword_alert)
     assert ours is not None and alert is not None
