@@ -148,6 +148,8 @@ class Matcher:
     def _read_all(self, words: list[str]) -> None:
         """`_read` for many new words at once: a fresh process meets tens of thousands, so the spelling is
         normalised in one call for all of them, and the rest runs in one loop rather than a call per word."""
+        if not words:
+            return
         if self.lang == "ar":
             # One translation of all the words, cut again at the line breaks no word holds: each word is
             # normalised exactly as alone, since the translation maps characters one by one.

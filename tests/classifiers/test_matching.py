@@ -40,3 +40,28 @@ def test_a_full_word_cache_is_emptied_between_articles_without_losing_a_match(
     cramped = Matcher(RULES.languages[lang])
     for _ in range(3):  # the cache overflows within the first article, and is emptied before the next ones
         assert cramped.match(title, text) == roomy
+
+
+def _rule_words(lang: str) -> list[str]:
+    """Words of the rule phrases as an article may write them: bare, capitalised, with clitics, with endings."""
+    bare = sorted({word.strip("*^") for tag in RULES.languages[lang].tags.values()
+                   for phrase in (*tag.terms, *tag.support, *tag.ambiguous, *tag.negative, *tag.cues)
+                   for word in phrase.text.split()})
+    if lang == "ar":
+        return bare + [clitic + word for word in bare[::3] for clitic in ("و", "ال", "وبال", "لل", "ف")]
+    return bare + [word.capitalize() for word in bare[::2]] + [word.upper() for word in bare[::5]] + [
+        word + "ed" for word in bare[::4]]
+
+
+@pytest.mark.parametrize("lang", ["en", "ar"])
+@given(data=st.data())
+@settings(max_examples=60, deadline=None)
+def test_new_words_read_together_get_the_forms_and_phrase_starts_each_gets_alone(lang: str,
+                                                                                data: st.DataObject) -> None:
+    any_word = st.sampled_from(_rule_words(lang)) | st.text("ابتدرسعونيلهةأى", min_size=1, max_size=8)
+    words = data.draw(st.lists(any_word, max_size=40, unique=True))
+    together, alone = Matcher(RULES.languages[lang]), Matcher(RULES.languages[lang])
+    together._read_all(words)
+    assert together._forms == {word: alone._forms_of(word) for word in words}
+    # a word starts a phrase when any of its keys opens one: what `_lookup` finds, word by word
+    assert together._starters == {word for word in words if alone._lookup(word)[1]}

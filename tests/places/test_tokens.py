@@ -8,8 +8,9 @@ import re
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from places import text as place_text
 from places.finder import _SENTENCE_END
-from places.text import LATIN_ARTICLES, arabic_core, fold_latin, tokens
+from places.text import LATIN_ARTICLES, arabic_core, fold_latin, placed_tokens, tokens, unplaced_tokens, words
 
 # What a word is, as places/text.py defines it: a run of Arabic letters and marks, or Latin letters joined by
 # apostrophes ("Qa'im"); digits and underscores are not letters.
@@ -42,3 +43,24 @@ PLAIN_SENTENCE_END = re.compile(r"([.!?؟؛\n]+\s+|\n)")
 @settings(max_examples=500, deadline=None)
 def test_sentences_end_where_the_plain_rule_ends_them(text: str) -> None:
     assert _SENTENCE_END.split(text) == PLAIN_SENTENCE_END.split(text)
+
+
+@given(st.text(alphabet="aAlQ'’ʿ-_2 .,\nالموصلبسنجار\u064e\u0640éﻻ٣", max_size=40))
+@settings(max_examples=300, deadline=None)
+def test_a_sentence_read_without_positions_has_the_tokens_it_has_with_them(text: str) -> None:
+    written = words(text)
+    unplaced = unplaced_tokens(written)
+    assert [(t.forms, t.capitalised) for t in unplaced] == [(t.forms, t.capitalised) for t in tokens(text)]
+    assert placed_tokens(text, written) == tokens(text)
+
+
+@given(st.lists(st.text(alphabet="aAlQ'’éالموصلبسنجارأإآةىئؤکی\u064e\u0640", min_size=1, max_size=9), max_size=30))
+@settings(max_examples=300, deadline=None)
+def test_words_folded_together_fold_as_each_does_alone(found: list[str]) -> None:
+    place_text._forms_cache.clear()
+    unplaced_tokens(found)  # all at once
+    together = dict(place_text._forms_cache)
+    place_text._forms_cache.clear()
+    for word in found:
+        unplaced_tokens([word])
+    assert together == place_text._forms_cache
