@@ -1,0 +1,64 @@
+"""How far two annotators agree: per tag, the share of articles labelled alike and Cohen's kappa, and the F1 the
+second annotator would score against the first (a ceiling for any classifier judged by the first).
+
+Usage: .venv/bin/python scripts/label_agreement.py FIRST.jsonl [FIRST2.jsonl ...] --second SECOND.jsonl
+Each file holds one JSON object per line with an `id` and 0/1 per tag; only ids in both are compared, per first
+file (e.g. a dev and a test split) and for all of them together.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from newsmon.records import TAGS  # noqa: E402
+
+
+def read_labels(path: Path) -> dict[str, dict[str, int]]:
+    rows = (json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip())
+    return {str(row["id"]): {tag: int(row[tag]) for tag in TAGS} for row in rows}
+
+
+def agreement(pairs: list[tuple[int, int]]) -> tuple[float, float, float]:
+    """(share labelled alike, Cohen's kappa, F1 of the second against the first)."""
+    n = len(pairs)
+    alike = sum(a == b for a, b in pairs) / n
+    first_yes, second_yes = sum(a for a, _ in pairs) / n, sum(b for _, b in pairs) / n
+    chance = first_yes * second_yes + (1 - first_yes) * (1 - second_yes)
+    kappa = 1.0 if chance == 1 else (alike - chance) / (1 - chance)
+    both = sum(a and b for a, b in pairs)
+    disputed = sum(a != b for a, b in pairs)
+    f1 = 1.0 if both + disputed == 0 else 2 * both / (2 * both + disputed)
+    return alike, kappa, f1
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("first", type=Path, nargs="+")
+    parser.add_argument("--second", type=Path, required=True)
+    args = parser.parse_args(argv)
+    second = read_labels(args.second)
+    groups = {path.name: read_labels(path) for path in args.first}
+    if len(groups) > 1:
+        groups["all"] = {key: value for labels in list(groups.values()) for key, value in labels.items()}
+    print(f"{'labels':<32} {'tag':<15} {'n':>4}  {'alike':>6}  {'kappa':>6}  {'F1':>6}  first+  second+")
+    for name, first in groups.items():
+        shared = [key for key in first if key in second]
+        if not shared:
+            print(f"{name:<32} no id in common with {args.second}")
+            continue
+        for tag in TAGS:
+            pairs = [(first[key][tag], second[key][tag]) for key in shared]
+            alike, kappa, f1 = agreement(pairs)
+            print(f"{name[:32]:<32} {tag:<15} {len(pairs):>4}  {alike:>6.3f}  {kappa:>6.3f}  {f1:>6.3f}  "
+                  f"{sum(a for a, _ in pairs):>6}  {sum(b for _, b in pairs):>7}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
