@@ -160,3 +160,21 @@ def test_eval_rules_only_scores_without_the_learned_stage(tmp_path: Path) -> Non
     alone = CliRunner().invoke(cli, ["eval", "--labels", str(labels), "--rules-only"])
     assert both.exit_code == alone.exit_code == 0
     assert "+linear-" in both.output.splitlines()[0] and "+linear-" not in alone.output.splitlines()[0]
+
+
+def test_eval_split_dev_scores_the_dev_sets_only_so_the_test_sets_stay_unseen_while_tuning(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from commands.cli import cli
+
+    article = {"id": "1", "title": "Tax returns due", "lang": "en", "isis": 0, "returns": 0, "reconciliation": 0,
+               "text": "Companies must file tax returns by June."}
+    write_jsonl(tmp_path / "a.jsonl", [article])
+    sets_file = tmp_path / "sets.toml"
+    sets_file.write_text('[[set]]\nname = "kept for reporting"\nsplit = "test"\nlabels = "a.jsonl"\n\n'
+                         '[[set]]\nname = "tuned on"\nsplit = "dev"\nlabels = "a.jsonl"\n', encoding="utf-8")
+    dev = CliRunner().invoke(cli, ["eval", "--sets", str(sets_file), "--split", "dev"])
+    every = CliRunner().invoke(cli, ["eval", "--sets", str(sets_file)])
+    assert dev.exit_code == every.exit_code == 0, dev.output
+    assert "tuned on" in dev.output and "kept for reporting" not in dev.output
+    assert "tuned on" in every.output and "kept for reporting" in every.output
