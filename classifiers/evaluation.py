@@ -18,6 +18,8 @@ from newsmon.errors import ConfigError
 from newsmon.records import TAGS, Classification, ClassifierInput
 
 WORST_CASES_SHOWN = 5  # per kind (false positive, false negative)
+BOOTSTRAP_SAMPLES = 2000  # resamples of a set's articles for the macro-F1 interval; seeded, so reruns agree
+BOOTSTRAP_SEED = 20261205
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +52,9 @@ class SliceScores:
     articles: int
     classifier: dict[str, TagCounts]
     keyword_alert: dict[str, TagCounts]
+    # The classifier's macro-F1 over the middle 95% of bootstrap resamples of these articles: how far the
+    # figure could move on another draw of the same size (40 articles with two returns can swing a tag by 0.3).
+    macro_f1_interval: tuple[float, float] | None = None
 
     @staticmethod
     def macro_f1(counts: dict[str, TagCounts]) -> float | None:
@@ -106,7 +111,8 @@ def evaluate(labels_path: Path, texts_path: Path | None, classifier: SupportsCla
     report_slices = [
         SliceScores(name=name, articles=len(part),
                     classifier=_counts([(item.gold, ours) for item, ours, _ in part]),
-                    keyword_alert=_counts([(item.gold, theirs) for item, _, theirs in part]))
+                    keyword_alert=_counts([(item.gold, theirs) for item, _, theirs in part]),
+                    macro_f1_interval=_bootstrap_interval([(item.gold, ours) for item, ours, _ in part]))
         for name, part in slices
     ]
     errors: list[ErrorCase] = []
@@ -150,6 +156,29 @@ def format_report(report: EvalReport, show_errors: bool = True) -> str:
             lines.append(f"  {case.tag:<15} {case.score:.2f}  {case.id}  ({kw})  {case.title[:90]}")
             lines.extend(f"      · {span}" for span in case.evidence)
     return "\n".join(lines)
+
+
+def _bootstrap_interval(rows: list[tuple[dict[str, bool], Classification]]) -> tuple[float, float] | None:
+    """The 2.5th and 97.5th percentiles of macro-F1 over resamples (with replacement) of the articles."""
+    import numpy as np  # only here: the rest of evaluation, and classification, run without it
+
+    if not rows:
+        return None
+    # outcomes[article, tag] = (tp, fp, fn) as 0/1, so a resample's counts are one sum over its chosen rows.
+    outcomes = np.array([[(gold[tag] and tag in ours.labels, not gold[tag] and tag in ours.labels,
+                           gold[tag] and tag not in ours.labels) for tag in TAGS] for gold, ours in rows],
+                        dtype=np.int32)
+    picks = np.random.default_rng(BOOTSTRAP_SEED).integers(0, len(rows), size=(BOOTSTRAP_SAMPLES, len(rows)))
+    counts = outcomes[picks].sum(axis=1)  # (samples, tags, 3)
+    tp, fp, fn = counts[..., 0], counts[..., 1], counts[..., 2]
+    scored = tp + fp + fn > 0  # a tag with no positive and no prediction in a resample is left out, as in macro_f1
+    f1 = np.where(scored, 2 * tp / np.maximum(2 * tp + fp + fn, 1), 0.0)
+    macro = f1.sum(axis=1) / np.maximum(scored.sum(axis=1), 1)
+    macro = macro[scored.any(axis=1)]
+    if macro.size == 0:
+        return None
+    low, high = np.percentile(macro, [2.5, 97.5])
+    return float(low), float(high)
 
 
 def _pair(ours: float | None, theirs: float | None) -> str:

@@ -426,9 +426,11 @@ def _places_config(config_path: Path | None) -> Any:
               help="JSONL with id, title, text and lang, joined to --labels by id.")  # fmt: skip
 @click.option("--sets", "sets_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="TOML list of labelled sets to score when --labels is not given. Default: eval/sets.toml.")
+@click.option("--split", type=click.Choice(["dev", "test"]), default=None,
+              help="Score only the sets of this split: `dev` while tuning, so the test sets stay unseen.")
 @click.option("--rules-only", is_flag=True, help="Score with the rules alone, without the learned stage.")
 def evaluate_command(config_path: Path | None, labels_path: Path | None, texts_path: Path | None,
-                     sets_path: Path | None, rules_only: bool) -> None:
+                     sets_path: Path | None, split: str | None, rules_only: bool) -> None:
     """Precision, recall and F1 per tag and language, beside a boolean keyword alert, plus the worst errors.
 
     Without --labels, every set of eval/sets.toml is scored on its own, then summarised one line per set.
@@ -441,7 +443,8 @@ def evaluate_command(config_path: Path | None, labels_path: Path | None, texts_p
     if labels_path is not None:
         click.echo(format_report(evaluate(labels_path, texts_path, classifier)))
         return
-    results = evaluate_sets(load_sets(sets_path or DEFAULT_SETS_FILE), classifier)
+    sets = [s for s in load_sets(sets_path or DEFAULT_SETS_FILE) if split is None or s.split == split]
+    results = evaluate_sets(sets, classifier)
     for eval_set, report in results:
         if report is not None:
             click.echo(f"== {eval_set.name} ({eval_set.split}): {eval_set.labels}")

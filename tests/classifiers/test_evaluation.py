@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from classifiers import evaluate, format_report, load_classifier
+from classifiers.evaluation import SliceScores
 from newsmon.errors import ConfigError
 
 CORPORA = Path(__file__).resolve().parents[3] / "shared" / "corpora"
@@ -160,3 +161,51 @@ def test_eval_rules_only_scores_without_the_learned_stage(tmp_path: Path) -> Non
     alone = CliRunner().invoke(cli, ["eval", "--labels", str(labels), "--rules-only"])
     assert both.exit_code == alone.exit_code == 0
     assert "+linear-" in both.output.splitlines()[0] and "+linear-" not in alone.output.splitlines()[0]
+
+
+def test_eval_split_dev_scores_the_dev_sets_only_so_the_test_sets_stay_unseen_while_tuning(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from commands.cli import cli
+
+    article = {"id": "1", "title": "Tax returns due", "lang": "en", "isis": 0, "returns": 0, "reconciliation": 0,
+               "text": "Companies must file tax returns by June."}
+    write_jsonl(tmp_path / "a.jsonl", [article])
+    sets_file = tmp_path / "sets.toml"
+    sets_file.write_text('[[set]]\nname = "kept for reporting"\nsplit = "test"\nlabels = "a.jsonl"\n\n'
+                         '[[set]]\nname = "tuned on"\nsplit = "dev"\nlabels = "a.jsonl"\n', encoding="utf-8")
+    dev = CliRunner().invoke(cli, ["eval", "--sets", str(sets_file), "--split", "dev"])
+    every = CliRunner().invoke(cli, ["eval", "--sets", str(sets_file)])
+    assert dev.exit_code == every.exit_code == 0, dev.output
+    assert "tuned on" in dev.output and "kept for reporting" not in dev.output
+    assert "tuned on" in every.output and "kept for reporting" in every.output
+
+
+def test_macro_f1_interval_holds_the_figure_and_narrows_as_the_set_grows(tmp_path: Path) -> None:
+    from classifiers.eval_sets import evaluate_sets, format_summary, load_sets
+
+    hit = {"title": "Islamic State fighters attack", "lang": "en", "isis": 1, "returns": 0, "reconciliation": 0,
+           "text": "Islamic State fighters attacked a base. The ISIS cell fled into the desert."}
+    missed = {"title": "Mild weekend", "lang": "en", "isis": 1, "returns": 0, "reconciliation": 0,
+              "text": "The weather was mild on Sunday."}  # a label the text never supports: always missed
+    quiet = {"title": "Tax returns due", "lang": "en", "isis": 0, "returns": 0, "reconciliation": 0,
+             "text": "Companies must file tax returns by June."}
+    articles = [hit, missed, quiet, quiet]
+    write_jsonl(tmp_path / "small.jsonl", [{**a, "id": str(i)} for i, a in enumerate(articles)])
+    write_jsonl(tmp_path / "large.jsonl", [{**a, "id": str(i)} for i, a in enumerate(articles * 25)])
+    sets_file = tmp_path / "sets.toml"
+    sets_file.write_text('[[set]]\nname = "small"\nsplit = "dev"\nlabels = "small.jsonl"\n\n'
+                         '[[set]]\nname = "large"\nsplit = "dev"\nlabels = "large.jsonl"\n', encoding="utf-8")
+    results = evaluate_sets(load_sets(sets_file), CLASSIFIER)
+
+    widths = {}
+    for eval_set, report in results:
+        assert report is not None
+        scores = report.slices[0]
+        low, high = scores.macro_f1_interval or (None, None)
+        macro = SliceScores.macro_f1(scores.classifier)
+        assert low is not None and high is not None and macro is not None
+        assert low <= macro <= high  # the same mix of articles, so the same macro-F1 (2/3), inside its range
+        widths[eval_set.name] = high - low
+    assert widths["small"] > widths["large"] > 0  # 4 articles say little; 100 alike say more
+    assert "macro-F1 95% interval" in format_summary(results).splitlines()[0]
