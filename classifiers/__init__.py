@@ -10,19 +10,22 @@ from typing import TYPE_CHECKING, Any
 
 from classifiers.classifier import Classifier, SupportsClassify, detect_language, load_classifier
 from classifiers.jsonl import classify_jsonl, parse_article_line
-from classifiers.keyword_alert import QUERIES, KeywordAlert
 from classifiers.rules import RuleSet, load_rules
 
 if TYPE_CHECKING:
     from classifiers.evaluation import ErrorCase, EvalReport, SliceScores, TagCounts, evaluate, format_report
+    from classifiers.keyword_alert import QUERIES, KeywordAlert
 
-# Scoring against labels is imported when first asked for, so that `newsmon classify` starts without it.
-_EVALUATION = frozenset({"ErrorCase", "EvalReport", "SliceScores", "TagCounts", "evaluate", "format_report"})
+# Scoring against labels, and the keyword alert it compares with, are imported when first asked for, so that
+# `newsmon classify` starts without them.
+_LATER = {name: "classifiers.evaluation"
+          for name in ("ErrorCase", "EvalReport", "SliceScores", "TagCounts", "evaluate", "format_report")}
+_LATER |= {"QUERIES": "classifiers.keyword_alert", "KeywordAlert": "classifiers.keyword_alert"}
 
 
 def __getattr__(name: str) -> Any:
-    if name in _EVALUATION:
-        return getattr(importlib.import_module("classifiers.evaluation"), name)
+    if name in _LATER:
+        return getattr(importlib.import_module(_LATER[name]), name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 

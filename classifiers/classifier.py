@@ -315,7 +315,7 @@ def _evidence(hits: list[_Hit], units: tuple[Unit, ...]) -> tuple[str, ...]:
 
 def _passage_span(unit: Unit, first: int) -> str:
     """The passage of a unit that starts at word `first`, as the learned stage read it, cut to MAX_SPAN_CHARS."""
-    spans = unit.spans()
+    spans = unit.spans(first + LEARNED_PASSAGE_WORDS)  # the words after the passage are never shown
     if first >= len(spans):
         return " ".join(unit.text.split())[:MAX_SPAN_CHARS]
     last = min(first + LEARNED_PASSAGE_WORDS, len(spans)) - 1
@@ -323,7 +323,7 @@ def _passage_span(unit: Unit, first: int) -> str:
 
 
 def _span(unit: Unit, hit: _Hit) -> str:
-    spans = unit.spans()
+    spans = unit.spans(hit.end + CONTEXT_WORDS)  # the words after the context are never shown
     first = max(0, hit.start - CONTEXT_WORDS)
     last = min(len(spans), hit.end + CONTEXT_WORDS) - 1
     start, end = spans[first][0], spans[last][1]

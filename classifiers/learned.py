@@ -59,6 +59,9 @@ def word_id(form: str) -> int:
     return zlib.crc32(("w:" + form).encode("utf-8"))
 
 
+_WORD_ID_START = zlib.crc32(b"w:")  # crc32 runs on: word_id(form) is crc32(form's UTF-8, _WORD_ID_START)
+
+
 def word_features(form: str) -> list[int]:
     """Hashed buckets of the whole word and of its character n-grams, with the word's edges marked."""
     padded = f" {form} "
@@ -154,14 +157,13 @@ class LearnedModel:
         encoded on its own."""
         w0, w1, w2 = self._by_tag
         crc32 = zlib.crc32
-        identity = word_id(form)
+        data = f" {form} ".encode()
+        identity = crc32(data[1:-1], _WORD_ID_START)  # word_id(form), from the same encoding
         bucket = identity & _MASK
         s0, s1, s2 = 0.0 + w0[bucket], 0.0 + w1[bucket], 0.0 + w2[bucket]
         if form.isascii():
-            data = f" {form} ".encode("ascii")
             cuts = _ngram_cuts(len(form), 1)
         elif "\x80" <= min(form) and max(form) <= "\u07ff":
-            data = f" {form} ".encode()
             cuts = _ngram_cuts(len(form), 2)
         else:
             for bucket in word_features(form)[1:]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from itertools import islice
 from typing import NamedTuple
 
 from classifiers.arabic import arabic_forms, normalise_arabic
@@ -45,9 +46,10 @@ class Unit(NamedTuple):
     text: str
     words: tuple[str, ...]  # tokens as written
 
-    def spans(self) -> list[tuple[int, int]]:
-        """Character span of each token within text; computed only for the few units shown as evidence."""
-        return [m.span() for m in _TOKEN.finditer(self.text)]
+    def spans(self, words: int | None = None) -> list[tuple[int, int]]:
+        """Character span of each token within text (of the first `words` tokens only when given); computed only
+        for the few units shown as evidence."""
+        return [m.span() for m in islice(_TOKEN.finditer(self.text), words)]
 
 
 @dataclass(frozen=True, slots=True)
