@@ -16,9 +16,10 @@ from typing import NamedTuple, Protocol
 
 from classifiers.arabic import arabic_share
 from classifiers.learned import PASSAGE_WORDS as LEARNED_PASSAGE_WORDS
-from classifiers.learned import LearnedModel, PassageScores, load_model
+from classifiers.learned import LearnedModel, PassageScores
 from classifiers.matching import AMBIGUOUS, NEGATIVE, PAIR_ANY, PAIR_WITH, SUPPORT, TERM, VETO, Match, Matcher, Unit
-from classifiers.rules import RULES_RELEASE, RuleSet, TagRules, load_rules
+from classifiers.rules import RULES_RELEASE, RuleSet, TagRules
+from classifiers.stored import load_rules_and_model
 from newsmon.config import DEFAULT_THRESHOLD, ClassifierConfig
 from newsmon.records import TAGS, Classification, ClassifierInput
 
@@ -119,8 +120,8 @@ def load_classifier(config: ClassifierConfig | None = None, *, learned: bool = T
     unless `learned` is False, the shipped learned stage."""
     config = config or ClassifierConfig()
     thresholds = {tag: float(config.thresholds.get(tag, DEFAULT_THRESHOLD)) for tag in TAGS}
-    return Classifier(rules=load_rules(config.rules_dir), thresholds=thresholds,
-                      model=load_model() if learned else None)
+    rules, model = load_rules_and_model(config.rules_dir, learned=learned)
+    return Classifier(rules=rules, thresholds=thresholds, model=model)
 
 
 def _rule_hits(rules: TagRules, live: list[Match]) -> tuple[list[_Hit], list[_Hit]]:

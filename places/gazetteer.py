@@ -8,11 +8,9 @@ places/data/sites.toml plus any file an analyst adds.
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import hashlib
 import importlib.util
-import os
 import pickle
 import sys
 import tomllib
@@ -21,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from newsmon.cache import cache_folder
+from newsmon.cache import cache_folder, store
 from newsmon.errors import ConfigError
 from places.quick_test import QuickTest
 from places.text import fold_display, name_key
@@ -113,7 +111,7 @@ def load_gazetteer(extra_names: Path | None = None) -> Gazetteer:
         pass  # absent, unreadable or from another version of the code: build it
     texts = [(where, _utf8(where, data)) for where, data in curated]
     gazetteer = _build(texts)
-    _store(stored, pickle.dumps(gazetteer, protocol=pickle.HIGHEST_PROTOCOL))
+    store(stored, pickle.dumps(gazetteer, protocol=pickle.HIGHEST_PROTOCOL))
     return gazetteer
 
 
@@ -139,24 +137,6 @@ def _iso3166_data_stamp() -> str:
     except OSError:
         return f"{data} missing"
     return f"{data} {stat.st_size} {stat.st_mtime_ns}"
-
-
-def _store(path: Path, data: bytes) -> None:
-    """Written whole or not at all (several worker processes may build it at once); failures only cost speed."""
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        import tempfile  # here, not at the top: most processes read the stored gazetteer and never write it
-
-        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".gazetteer-")
-    except OSError:
-        return
-    try:
-        with os.fdopen(handle, "wb") as out:
-            out.write(data)
-        os.replace(temporary, path)
-    except OSError:
-        with contextlib.suppress(OSError):
-            os.unlink(temporary)
 
 
 def _utf8(where: str, data: bytes) -> str:
