@@ -9,6 +9,9 @@ from typing import Any, TextIO
 from classifiers.classifier import SupportsClassify
 from newsmon.records import ClassifierInput
 
+# json.dumps(row, ensure_ascii=False), without making an encoder for every line
+_ENCODER = json.JSONEncoder(ensure_ascii=False)
+
 
 def parse_article_line(line: str) -> ClassifierInput:
     """One input line as a ClassifierInput; raises ValueError with the message a user should see."""
@@ -64,5 +67,5 @@ def classify_jsonl(
         }
         if locate is not None:
             row["places"] = list(locate(doc))
-        out.write(json.dumps(row, ensure_ascii=False) + "\n")
+        out.write(_ENCODER.encode(row) + "\n")
     return bad
