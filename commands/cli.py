@@ -9,7 +9,6 @@ from __future__ import annotations
 import datetime as dt
 import gc
 import json
-import logging
 import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
@@ -142,6 +141,12 @@ def cli(verbose: bool) -> None:
     if verbose:
         os.environ["PREFECT_LOGGING_LEVEL"] = "INFO"
     _quiet_prefect()
+    if not verbose and click.get_current_context().invoked_subcommand == "classify":
+        # Nothing on the way logs; were anything to warn, Python's last-resort handler prints its message alone on
+        # stderr, as the set-up below would. So `newsmon classify` starts without importing logging.
+        return
+    import logging
+
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, stream=sys.stderr, format="%(message)s")
 
 
