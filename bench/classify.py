@@ -11,7 +11,8 @@ imports and cold caches count, other load on the machine does not. Building the 
 happens once after its code changes, is done first and not counted. With --against, the fresh `newsmon classify`
 processes of this tree and of that git revision (its packages taken from git into a temporary folder that goes
 first on the process's path, its gazetteer cached apart) alternate, --fresh-rounds each, and each side's median is
-printed, so both are measured under the same load.
+printed, so both are measured under the same load; then whether both printed the same lines, byte for byte (a
+speed change must leave them identical).
 """
 
 from __future__ import annotations
@@ -94,22 +95,40 @@ with open(sys.argv[1], encoding="utf-8") as lines:
 """
 
 
-def fresh_process_docs_per_cpu_second(command: list[str], docs: list[ClassifierInput],
-                                      env: Mapping[str, str] | None = None) -> tuple[float | None, str]:
-    """Run `command` + [a JSONL file of the texts] in a fresh process: articles per CPU second (user + system),
-    start-up included; None and the last line of stderr when it fails."""
+def jsonl_file(docs: list[ClassifierInput]) -> Path:
+    """The texts as the JSON Lines `newsmon classify` reads, in a temporary file the caller removes."""
     with tempfile.NamedTemporaryFile("w", suffix=".jsonl", encoding="utf-8", delete=False) as handle:
         for d in docs:
             handle.write(json.dumps({"id": d.id, "title": d.title, "text": d.text, "lang": d.lang},
                                     ensure_ascii=False) + "\n")
+    return Path(handle.name)
+
+
+def fresh_process_docs_per_cpu_second(command: list[str], docs: list[ClassifierInput],
+                                      env: Mapping[str, str] | None = None) -> tuple[float | None, str]:
+    """Run `command` + [a JSONL file of the texts] in a fresh process: articles per CPU second (user + system),
+    start-up included; None and the last line of stderr when it fails."""
+    path = jsonl_file(docs)
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    done = subprocess.run([*command, handle.name], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+    done = subprocess.run([*command, str(path)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
                           env=env)
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    Path(handle.name).unlink()
+    path.unlink()
     if done.returncode != 0:
         return None, (done.stderr.strip().splitlines() or ["(no message)"])[-1]
     return len(docs) / ((after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)), ""
+
+
+def printed_lines(command: list[str], docs: list[ClassifierInput], env: Mapping[str, str]) -> list[str]:
+    """What `command` + [a JSONL file of the texts] prints, line by line (not timed)."""
+    path = jsonl_file(docs)
+    try:
+        done = subprocess.run([*command, str(path)], capture_output=True, text=True, env=env)
+    finally:
+        path.unlink()
+    if done.returncode != 0:
+        sys.exit(f"newsmon classify failed: {(done.stderr.strip().splitlines() or ['(no message)'])[-1]}")
+    return done.stdout.splitlines()
 
 
 def unsure_passages(docs: list[ClassifierInput]) -> list[str]:
@@ -169,8 +188,8 @@ def compare_fresh_processes(docs: list[ClassifierInput], revision: str, rounds: 
         checkout(revision, other)
         sides = {"this tree": dict(os.environ, PYTHONPATH=str(ROOT)),
                  revision: dict(os.environ, PYTHONPATH=str(other), NEWSMON_CACHE_DIR=str(other / "cache"))}
-        for env in sides.values():  # not counted: builds a side's gazetteer cache if it has none
-            fresh_process_docs_per_cpu_second([sys.executable, *NEWSMON_CLASSIFY], docs[:2], env)
+        # Not counted: what each side prints (which also builds a side's gazetteer cache if it has none).
+        printed = {side: printed_lines([sys.executable, *NEWSMON_CLASSIFY], docs, env) for side, env in sides.items()}
         rates: dict[str, list[float]] = {side: [] for side in sides}
         for _ in range(rounds):
             for side, env in sides.items():
@@ -181,6 +200,11 @@ def compare_fresh_processes(docs: list[ClassifierInput], revision: str, rounds: 
     for side, found in rates.items():
         print(f"newsmon classify, {side:<16}{statistics.median(found):8.1f} docs per CPU second, median of "
               f"{rounds} alternating fresh processes ({', '.join(f'{r:.1f}' for r in found)})")
+    ours, theirs = printed.values()
+    same = sum(a == b for a, b in zip(ours, theirs, strict=False))
+    verdict = "identical" if ours == theirs else "DIFFERENT"
+    print(f"output    {verdict}: {same} of {len(ours)} lines of this tree's `newsmon classify` (tags, scores, "
+          f"evidence, places) are the same in {revision}'s ({len(theirs)} lines)")
 
 
 def main() -> None:
