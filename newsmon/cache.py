@@ -15,8 +15,15 @@ def cache_folder() -> Path:
     return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "newsmon"
 
 
+KEEP_PER_KIND = 4  # stored versions of one kind: a few installed versions side by side never rebuild each other's
+
+
 def store(path: Path, data: bytes) -> None:
-    """Written whole or not at all (several worker processes may build it at once); failures only cost speed."""
+    """Written whole or not at all (several worker processes may build it at once); failures only cost speed.
+
+    `path` is named `<kind>-<hash of its inputs>.<suffix>`; every edit of the rules, the model or the gazetteer
+    gives a new one, so a scheduler that runs for years would pile them up. Only the KEEP_PER_KIND newest of its
+    kind stay (one removed by mistake is only rebuilt)."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         import tempfile  # here, not at the top: most processes read what is stored and never write it
@@ -31,3 +38,18 @@ def store(path: Path, data: bytes) -> None:
     except OSError:
         with contextlib.suppress(OSError):
             os.unlink(temporary)
+        return
+    _prune(path)
+
+
+def _prune(path: Path) -> None:
+    kind = path.name.partition("-")[0]
+    found = []
+    for sibling in path.parent.glob(f"{kind}-*{path.suffix}"):
+        with contextlib.suppress(OSError):  # another process may have removed it already
+            found.append((sibling.stat().st_mtime, sibling))
+    found.sort(reverse=True)
+    for _, old in found[KEEP_PER_KIND:]:
+        if old != path:
+            with contextlib.suppress(OSError):
+                old.unlink()
