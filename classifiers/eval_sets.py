@@ -3,6 +3,7 @@ beside the keyword alert, then one summary line per set and language."""
 
 from __future__ import annotations
 
+import json
 import os
 import tomllib
 from dataclasses import dataclass
@@ -31,6 +32,29 @@ class EvalSet:
         """The first file of the set that is not there, or None."""
         return next((p for p in (self.labels, self.texts) if p is not None and not p.exists()), None)
 
+    def why_skipped(self) -> str | None:
+        """Why the set cannot be scored here, in one line, or None when it can.
+
+        A texts file in the evaluation cache may hold only some of the set's texts (pages gone dead since it was
+        labelled, a fetch cut short): that set is skipped, not scored on part of itself, because its figures
+        were measured on all of it."""
+        absent = self.missing()
+        if absent is not None:
+            return f"{absent} is absent"
+        if self.texts is None or not self.texts.is_relative_to(eval_cache_folder()):
+            return None
+        try:
+            wanted = {str(json.loads(line)["id"]) for line in self.labels.read_text(encoding="utf-8").splitlines()
+                      if line.strip()}
+            held = {str(json.loads(line)["id"]) for line in self.texts.read_text(encoding="utf-8").splitlines()
+                    if line.strip()}
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            return f"{self.texts} cannot be read ({type(exc).__name__}); run scripts/fetch_eval_texts.py --refresh"
+        if wanted <= held:
+            return None
+        return (f"{self.texts} holds {len(wanted & held)} of its {len(wanted)} texts; "
+                "run scripts/fetch_eval_texts.py")
+
 
 def find_corpora(start: Path) -> Path | None:
     """$NEWSMON_CORPORA, else the first shared/corpora folder in `start` or above it."""
@@ -45,7 +69,7 @@ def find_corpora(start: Path) -> Path | None:
 def eval_cache_folder() -> Path:
     """Where evaluation texts kept out of the repository live: $NEWSMON_EVAL_CACHE, else the cache folder's `eval`
     (see newsmon.cache)."""
-    return Path(os.environ.get(EVAL_CACHE_ENV) or cache_folder() / "eval")
+    return Path(os.environ.get(EVAL_CACHE_ENV) or cache_folder() / "eval").expanduser().resolve()
 
 
 def load_sets(path: Path) -> list[EvalSet]:
@@ -81,7 +105,7 @@ def load_sets(path: Path) -> list[EvalSet]:
 
 def evaluate_sets(sets: list[EvalSet], classifier: SupportsClassify) -> list[tuple[EvalSet, EvalReport | None]]:
     """Each present set's report; None for a set whose files are absent."""
-    return [(s, None if s.missing() else evaluate(s.labels, s.texts, classifier)) for s in sets]
+    return [(s, None if s.why_skipped() else evaluate(s.labels, s.texts, classifier)) for s in sets]
 
 
 def format_summary(results: list[tuple[EvalSet, EvalReport | None]]) -> str:
@@ -92,7 +116,7 @@ def format_summary(results: list[tuple[EvalSet, EvalReport | None]]) -> str:
              + f"  {'macro-F1 95% interval':>21}"]
     for eval_set, report in results:
         if report is None:
-            lines.append(f"{eval_set.name[:28]:<28} {eval_set.split:<5} skipped: {eval_set.missing()} is absent")
+            lines.append(f"{eval_set.name[:28]:<28} {eval_set.split:<5} skipped: {eval_set.why_skipped()}")
             continue
         for scores in report.slices:
             ours = SliceScores.macro_f1(scores.classifier)

@@ -20,6 +20,7 @@ from newsmon.records import TAGS, Classification, ClassifierInput
 WORST_CASES_SHOWN = 5  # per kind (false positive, false negative)
 BOOTSTRAP_SAMPLES = 2000  # resamples of a set's articles for the macro-F1 interval; seeded, so reruns agree
 BOOTSTRAP_SEED = 20261205
+BOOTSTRAP_CHUNK = 100  # resamples drawn and summed at a time: bounds the memory of a large set's interval
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,8 +169,11 @@ def _bootstrap_interval(rows: list[tuple[dict[str, bool], Classification]]) -> t
     outcomes = np.array([[(gold[tag] and tag in ours.labels, not gold[tag] and tag in ours.labels,
                            gold[tag] and tag not in ours.labels) for tag in TAGS] for gold, ours in rows],
                         dtype=np.int32)
-    picks = np.random.default_rng(BOOTSTRAP_SEED).integers(0, len(rows), size=(BOOTSTRAP_SAMPLES, len(rows)))
-    counts = outcomes[picks].sum(axis=1)  # (samples, tags, 3)
+    rng = np.random.default_rng(BOOTSTRAP_SEED)
+    # In chunks of resamples: all at once would hold samples x articles x 9 numbers (440 MB for 5,000 articles).
+    counts = np.concatenate([
+        outcomes[rng.integers(0, len(rows), size=(min(BOOTSTRAP_CHUNK, BOOTSTRAP_SAMPLES - done), len(rows)))]
+        .sum(axis=1) for done in range(0, BOOTSTRAP_SAMPLES, BOOTSTRAP_CHUNK)])  # (samples, tags, 3)
     tp, fp, fn = counts[..., 0], counts[..., 1], counts[..., 2]
     scored = tp + fp + fn > 0  # a tag with no positive and no prediction in a resample is left out, as in macro_f1
     f1 = np.where(scored, 2 * tp / np.maximum(2 * tp + fp + fn, 1), 0.0)

@@ -16,7 +16,7 @@ from typing import NamedTuple
 
 from classifiers.learned import SHIPPED_MODEL, LearnedModel, load_model
 from classifiers.rules import SHIPPED_RULES_DIR, RuleSet, load_rules
-from newsmon.cache import cache_folder, store
+from newsmon.cache import cache_folder, read_stored, store
 
 CACHE_FORMAT = 1  # raise when the stored form changes in a way the hashed code would not show
 _CODE = ("rules.py", "arabic.py", "learned.py", "stored.py")
@@ -30,7 +30,7 @@ def load_rules_and_model(rules_dir: Path | None = None, *,
     stored = cache_folder() / f"classifier-{read.key}.pickle" if read else None
     if stored is not None:
         try:
-            found = pickle.loads(stored.read_bytes())
+            found = pickle.loads(read_stored(stored))
             if (isinstance(found, tuple) and len(found) == 2 and isinstance(found[0], RuleSet)
                     and isinstance(found[1], LearnedModel | None) and (found[1] is not None) == learned):
                 return found[0], found[1]

@@ -6,6 +6,7 @@ warehouse not writable, another pass running); 2 usage error.
 
 from __future__ import annotations
 
+import atexit
 import datetime as dt
 import gc
 import json
@@ -364,13 +365,16 @@ def classify(config_path: Path | None, input_file: Any) -> None:
     # Rules, model and gazetteer live as long as the command, and the word caches grow with every article, yet
     # classifying makes no reference cycles (tests/classifiers/test_classify_jsonl.py): reference counting frees
     # all it makes, and the cycle collector would only walk those tens of thousands of objects again and again.
-    # And the collection every process makes as it exits need not walk them either: they are set aside first.
+    # And the collection every process makes as it exits need not walk them either: they are set aside at exit
+    # (exit handlers run before it), not when the command returns, since a caller running the command in its own
+    # process (tests do) would otherwise never again collect the cycles of anything alive now.
     collecting = gc.isenabled()
     gc.disable()
+    atexit.unregister(gc.freeze)  # once per process, however often the command runs in it
+    atexit.register(gc.freeze)
     try:
         bad = _classify_lines(config_path, input_file)
     finally:
-        gc.freeze()
         if collecting:  # as it was, for a caller running the command in its own process
             gc.enable()
     if bad:
@@ -444,11 +448,15 @@ def evaluate_command(config_path: Path | None, labels_path: Path | None, texts_p
     from classifiers import evaluate, format_report, load_classifier
     from classifiers.eval_sets import DEFAULT_SETS_FILE, evaluate_sets, format_summary, load_sets
 
+    if labels_path is not None and split is not None:
+        raise click.UsageError("--split picks sets of --sets; with --labels there is one file and no split.")
     classifier = load_classifier(_classifier_config(config_path), learned=not rules_only)
     if labels_path is not None:
         click.echo(format_report(evaluate(labels_path, texts_path, classifier)))
         return
     sets = [s for s in load_sets(sets_path or DEFAULT_SETS_FILE) if split is None or s.split == split]
+    if not sets:
+        raise click.UsageError(f"{sets_path or DEFAULT_SETS_FILE} lists no {split or ''} set.".replace("  ", " "))
     results = evaluate_sets(sets, classifier)
     for eval_set, report in results:
         if report is not None:

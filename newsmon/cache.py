@@ -5,17 +5,30 @@ from __future__ import annotations
 
 import contextlib
 import os
+import time
 from pathlib import Path
 
 
 def cache_folder() -> Path:
     """$NEWSMON_CACHE_DIR, else $XDG_CACHE_HOME/newsmon, else ~/.cache/newsmon."""
     if os.environ.get("NEWSMON_CACHE_DIR"):
-        return Path(os.environ["NEWSMON_CACHE_DIR"])
-    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "newsmon"
+        return Path(os.environ["NEWSMON_CACHE_DIR"]).expanduser().resolve()
+    return (Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "newsmon").expanduser().resolve()
 
 
 KEEP_PER_KIND = 4  # stored versions of one kind: a few installed versions side by side never rebuild each other's
+MARK_USED_AFTER_S = 86_400.0  # a file read is marked as used (its mtime) at most this often: pruning keeps what is read
+STALE_TEMPORARY_S = 3_600.0  # a temporary file this old belongs to a process that died while writing it
+
+
+def read_stored(path: Path) -> bytes:
+    """The bytes of a stored file (OSError when there is none). Reading marks it used, at most once a day, so the
+    pruning in `store` removes the versions nobody reads, not the oldest written."""
+    data = path.read_bytes()
+    with contextlib.suppress(OSError):
+        if time.time() - path.stat().st_mtime > MARK_USED_AFTER_S:
+            os.utime(path)
+    return data
 
 
 def store(path: Path, data: bytes) -> None:
@@ -39,7 +52,8 @@ def store(path: Path, data: bytes) -> None:
         with contextlib.suppress(OSError):
             os.unlink(temporary)
         return
-    _prune(path)
+    with contextlib.suppress(OSError):  # the folder may vanish under us: pruning, like storing, only saves space
+        _prune(path)
 
 
 def _prune(path: Path) -> None:
@@ -53,3 +67,8 @@ def _prune(path: Path) -> None:
         if old != path:
             with contextlib.suppress(OSError):
                 old.unlink()
+    now = time.time()
+    for temporary in path.parent.glob(f".{kind}-*"):
+        with contextlib.suppress(OSError):
+            if now - temporary.stat().st_mtime > STALE_TEMPORARY_S:
+                temporary.unlink()

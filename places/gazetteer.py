@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from newsmon.cache import cache_folder, store
+from newsmon.cache import cache_folder, read_stored, store
 from newsmon.errors import ConfigError
 from places.quick_test import QuickTest
 from places.text import fold_display, name_key
@@ -104,7 +104,7 @@ def load_gazetteer(extra_names: Path | None = None) -> Gazetteer:
             raise ConfigError(f"{extra_names}: cannot read the extra place names: {exc.strerror or exc}") from exc
     stored = cache_folder() / f"gazetteer-{_fingerprint(curated)}.pickle"
     try:
-        found = pickle.loads(stored.read_bytes())
+        found = pickle.loads(read_stored(stored))
         if isinstance(found, Gazetteer):
             return found
     except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError, TypeError, ValueError):

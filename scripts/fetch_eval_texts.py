@@ -19,6 +19,7 @@ import json
 import os
 import sys
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -32,6 +33,7 @@ sys.path.insert(0, str(ROOT))
 
 from classifiers.eval_sets import DEFAULT_SETS_FILE, eval_cache_folder, load_sets  # noqa: E402
 from newsmon import defaults  # noqa: E402
+from newsmon.errors import ConfigError  # noqa: E402
 
 OPENING_CHARS = 2000  # the search index the labels were made from kept about this much of each page
 
@@ -48,29 +50,38 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--refresh", action="store_true", help="fetch again the texts already cached")
     args = parser.parse_args(argv)
 
-    cache = eval_cache_folder().resolve()
-    wanted: dict[Path, list[dict[str, Any]]] = {}
-    for eval_set in load_sets(args.sets):
-        if eval_set.texts is None or not eval_set.texts.is_relative_to(cache) or not eval_set.labels.exists():
-            continue
-        rows = [json.loads(line) for line in eval_set.labels.read_text(encoding="utf-8").splitlines() if line.strip()]
-        wanted.setdefault(eval_set.texts, []).extend(row for row in rows if row.get("url"))
+    cache = eval_cache_folder()
+    try:
+        wanted: dict[Path, list[dict[str, Any]]] = {}
+        for eval_set in load_sets(args.sets):
+            if eval_set.texts is None or not eval_set.texts.is_relative_to(cache) or not eval_set.labels.exists():
+                continue
+            rows = _read_jsonl(eval_set.labels)
+            wanted.setdefault(eval_set.texts, []).extend(row for row in rows if row.get("url"))
+        if not wanted:
+            print(f"error: no set of {args.sets} reads its texts from the evaluation cache ({cache})", file=sys.stderr)
+            return 1
+        cached_by_file = {path: {str(row["id"]): row for row in _read_jsonl(path)} if path.exists() else {}
+                          for path in wanted}
+    except (ConfigError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
 
     failures = 0
     with httpx.Client(follow_redirects=True, timeout=defaults.FETCH_TIMEOUT_S,
                       headers={"User-Agent": defaults.USER_AGENT}) as client:
         for texts_path, labelled in wanted.items():
-            cached = _read(texts_path)
+            cached = cached_by_file[texts_path]
             for row in labelled:
-                if row["id"] in cached and not args.refresh:
+                if str(row["id"]) in cached and not args.refresh:
                     continue
                 record = _fetch_opening(client, row, args.chars)
                 if isinstance(record, Unfetched):
                     print(f"{row['id']} {row['url']}: {record.reason}", file=sys.stderr)
                     failures += 1
                     continue
-                cached[row["id"]] = record
-            _write(texts_path, cached)
+                cached[str(row["id"])] = record
+                _write(texts_path, cached)  # after every page: a run cut short keeps what it fetched
             print(f"{texts_path}: {len(cached)} texts")
     return 1 if failures else 0
 
@@ -78,13 +89,13 @@ def main(argv: list[str] | None = None) -> int:
 def _fetch_opening(client: httpx.Client, row: dict[str, Any], chars: int) -> dict[str, Any] | Unfetched:
     """The cache's record for one labelled URL: its opening, title and source."""
     try:
-        response = client.get(row["url"])
-    except httpx.HTTPError as exc:
+        html = _get(client, str(row["url"]))
+    except (httpx.HTTPError, httpx.InvalidURL) as exc:  # InvalidURL is not an HTTPError
         return Unfetched(f"cannot fetch: {type(exc).__name__}: {exc}")
-    if response.status_code != 200:
-        return Unfetched(f"HTTP {response.status_code}")
-    extracted = trafilatura.extract(response.text, url=str(response.url), output_format="json",
-                                    with_metadata=True, favor_recall=True)
+    if isinstance(html, Unfetched):
+        return html
+    extracted = trafilatura.extract(html, url=str(row["url"]), output_format="json", with_metadata=True,
+                                    favor_recall=True)
     found = json.loads(extracted) if extracted else {}
     text = (found.get("text") or "").strip()
     if not text:
@@ -94,11 +105,36 @@ def _fetch_opening(client: httpx.Client, row: dict[str, Any], chars: int) -> dic
             "published": row.get("published")}
 
 
-def _read(path: Path) -> dict[str, Any]:
-    if not path.exists():
-        return {}
-    rows = (json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip())
-    return {row["id"]: row for row in rows}
+def _get(client: httpx.Client, url: str) -> str | Unfetched:
+    """The page's text, within the pipeline's limits: its size cap and one deadline for the whole download."""
+    deadline = time.monotonic() + defaults.FETCH_TIMEOUT_S
+    with client.stream("GET", url) as response:
+        if response.status_code != 200:
+            return Unfetched(f"HTTP {response.status_code}")
+        body = bytearray()
+        for chunk in response.iter_bytes():
+            body += chunk
+            if len(body) > defaults.MAX_BODY_BYTES:
+                return Unfetched(f"larger than {defaults.MAX_BODY_BYTES:,} bytes")
+            if time.monotonic() > deadline:
+                return Unfetched(f"no complete answer within {defaults.FETCH_TIMEOUT_S:g} s")
+        return bytes(body).decode(response.encoding or "utf-8", errors="replace")
+
+
+def _read_jsonl(path: Path) -> list[dict[str, Any]]:
+    """Rows of a JSON Lines file; a ValueError names the file and line of the first bad one."""
+    rows = []
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"{path}: line {number}: not JSON ({exc.msg})") from exc
+        if not isinstance(row, dict) or "id" not in row:
+            raise ValueError(f"{path}: line {number}: needs an object with an id")
+        rows.append(row)
+    return rows
 
 
 def _write(path: Path, records: dict[str, Any]) -> None:

@@ -19,22 +19,46 @@ sys.path.insert(0, str(ROOT))
 from newsmon.records import TAGS  # noqa: E402
 
 
+class BadLabels(ValueError):
+    """A labels file that cannot be compared; the message names the file and line."""
+
+
 def read_labels(path: Path) -> dict[str, dict[str, int]]:
-    rows = (json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip())
-    return {str(row["id"]): {tag: int(row[tag]) for tag in TAGS} for row in rows}
+    labels: dict[str, dict[str, int]] = {}
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        where = f"{path}: line {number}"
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise BadLabels(f"{where}: not JSON ({exc.msg})") from exc
+        if not isinstance(row, dict) or "id" not in row:
+            raise BadLabels(f"{where}: needs an object with an id")
+        if any(row.get(tag) not in (0, 1) or isinstance(row.get(tag), bool) for tag in TAGS):
+            raise BadLabels(f"{where}: each of {', '.join(TAGS)} must be 0 or 1")
+        if str(row["id"]) in labels:
+            raise BadLabels(f"{where}: id {row['id']!r} is labelled twice")
+        labels[str(row["id"])] = {tag: row[tag] for tag in TAGS}
+    return labels
 
 
-def agreement(pairs: list[tuple[int, int]]) -> tuple[float, float, float]:
-    """(share labelled alike, Cohen's kappa, F1 of the second against the first)."""
+def agreement(pairs: list[tuple[int, int]]) -> tuple[float, float | None, float | None]:
+    """(share labelled alike, Cohen's kappa, F1 of the second against the first); kappa and F1 are None when
+    neither annotator ever said yes (nothing to agree on), kappa also when both always did."""
     n = len(pairs)
     alike = sum(a == b for a, b in pairs) / n
     first_yes, second_yes = sum(a for a, _ in pairs) / n, sum(b for _, b in pairs) / n
     chance = first_yes * second_yes + (1 - first_yes) * (1 - second_yes)
-    kappa = 1.0 if chance == 1 else (alike - chance) / (1 - chance)
+    kappa = None if chance == 1 else (alike - chance) / (1 - chance)
     both = sum(a and b for a, b in pairs)
     disputed = sum(a != b for a, b in pairs)
-    f1 = 1.0 if both + disputed == 0 else 2 * both / (2 * both + disputed)
+    f1 = None if both + disputed == 0 else 2 * both / (2 * both + disputed)
     return alike, kappa, f1
+
+
+def _fmt(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.3f}"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -42,8 +66,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("first", type=Path, nargs="+")
     parser.add_argument("--second", type=Path, required=True)
     args = parser.parse_args(argv)
-    second = read_labels(args.second)
-    groups = {path.name: read_labels(path) for path in args.first}
+    try:
+        second = read_labels(args.second)
+        groups = {path.name: read_labels(path) for path in args.first}
+    except (BadLabels, OSError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
     if len(groups) > 1:
         groups["all"] = {key: value for labels in list(groups.values()) for key, value in labels.items()}
     print(f"{'labels':<32} {'tag':<15} {'n':>4}  {'alike':>6}  {'kappa':>6}  {'F1':>6}  first+  second+")
@@ -55,7 +83,7 @@ def main(argv: list[str] | None = None) -> int:
         for tag in TAGS:
             pairs = [(first[key][tag], second[key][tag]) for key in shared]
             alike, kappa, f1 = agreement(pairs)
-            print(f"{name[:32]:<32} {tag:<15} {len(pairs):>4}  {alike:>6.3f}  {kappa:>6.3f}  {f1:>6.3f}  "
+            print(f"{name[:32]:<32} {tag:<15} {len(pairs):>4}  {alike:>6.3f}  {_fmt(kappa):>6}  {_fmt(f1):>6}  "
                   f"{sum(a for a, _ in pairs):>6}  {sum(b for _, b in pairs):>7}")
     return 0
 

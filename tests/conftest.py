@@ -19,7 +19,10 @@ os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
 os.environ.setdefault("PREFECT_LOGGING_TO_API_ENABLED", "false")
 # The evaluation texts that stay out of the repository are read from the user's cache, before it is moved aside.
-os.environ.setdefault("NEWSMON_EVAL_CACHE", str(cache_folder() / "eval"))
+try:
+    os.environ.setdefault("NEWSMON_EVAL_CACHE", str(cache_folder() / "eval"))
+except RuntimeError:  # no home folder (some CI containers): there is no user's cache to read from either
+    pass
 if "NEWSMON_CACHE_DIR" not in os.environ:  # the built gazetteer goes to a folder of this run, not the user's cache
     os.environ["NEWSMON_CACHE_DIR"] = tempfile.mkdtemp(prefix="newsmon-test-cache-")
     atexit.register(shutil.rmtree, os.environ["NEWSMON_CACHE_DIR"], ignore_errors=True)

@@ -52,6 +52,7 @@ def test_fetched_openings_make_a_url_only_set_scorable_and_a_dead_url_is_named(
     labels = [
         {"id": "web-1", "url": f"{site}/attack", "lang": "en", "isis": 1, "returns": 0, "reconciliation": 0},
         {"id": "web-2", "url": f"{site}/gone", "lang": "en", "isis": 0, "returns": 0, "reconciliation": 0},
+        {"id": "web-3", "url": "http://[::1/broken", "lang": "en", "isis": 0, "returns": 0, "reconciliation": 0},
     ]
     (tmp_path / "web.jsonl").write_text("".join(json.dumps(row) + "\n" for row in labels), encoding="utf-8")
     sets_file = tmp_path / "sets.toml"
@@ -64,8 +65,10 @@ def test_fetched_openings_make_a_url_only_set_scorable_and_a_dead_url_is_named(
 
     done = subprocess.run([sys.executable, str(SCRIPT), "--sets", str(sets_file), "--chars", "300"],
                           capture_output=True, text=True, timeout=60)
-    assert done.returncode == 1  # one page could not be fetched ...
-    assert f"web-2 {site}/gone: HTTP 404" in done.stderr  # ... and it is named on one line with the reason
+    assert done.returncode == 1  # two pages could not be fetched ...
+    assert f"web-2 {site}/gone: HTTP 404" in done.stderr  # ... each named on one line with the reason
+    assert "web-3 http://[::1/broken: cannot fetch: InvalidURL" in done.stderr
+    assert "Traceback" not in done.stderr
 
     cache = tmp_path / "cache" / "eval" / "web-texts.jsonl"
     cached = [json.loads(line) for line in cache.read_text(encoding="utf-8").splitlines()]
@@ -74,7 +77,24 @@ def test_fetched_openings_make_a_url_only_set_scorable_and_a_dead_url_is_named(
     assert "Home | World" not in cached[0]["text"]  # the page's main text, not its navigation
     assert cached[0]["source"] == "127.0.0.1"
 
+    # With part of its texts, the set is skipped, not scored on part of itself: its figures were measured on all.
+    summary = format_summary(evaluate_sets(load_sets(sets_file), load_classifier()))
+    assert "skipped: " in summary and "holds 1 of its 3 texts; run scripts/fetch_eval_texts.py" in summary
+
     # Once every labelled id has its text, the set is scored like any other.
     (tmp_path / "web.jsonl").write_text(json.dumps(labels[0]) + "\n", encoding="utf-8")
     summary = format_summary(evaluate_sets(load_sets(sets_file), load_classifier()))
     assert "skipped" not in summary and summary.splitlines()[1].startswith("web ")
+
+
+def test_a_sets_file_with_no_set_in_the_cache_says_so_in_one_line(tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "written.jsonl").write_text("", encoding="utf-8")
+    sets_file = tmp_path / "sets.toml"
+    sets_file.write_text('[[set]]\nname = "written"\nsplit = "dev"\nlabels = "written.jsonl"\n', encoding="utf-8")
+    monkeypatch.setenv("NEWSMON_EVAL_CACHE", str(tmp_path / "cache"))
+    done = subprocess.run([sys.executable, str(SCRIPT), "--sets", str(sets_file)],
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 1
+    assert done.stderr.strip() == f"error: no set of {sets_file} reads its texts from the evaluation cache " \
+                                  f"({tmp_path / 'cache'})"

@@ -139,8 +139,8 @@ def test_real_english_news_test_split_meets_the_bar_when_its_texts_are_cached() 
     from classifiers.eval_sets import DEFAULT_SETS_FILE, load_sets
 
     eval_set = next(s for s in load_sets(DEFAULT_SETS_FILE) if s.name == "real English news test")
-    if eval_set.missing():
-        pytest.skip(reason=f"{eval_set.missing()} is absent: run scripts/fetch_eval_texts.py (needs web access)")
+    if eval_set.why_skipped():
+        pytest.skip(reason=f"{eval_set.why_skipped()} (fetching needs web access)")
     report = evaluate(eval_set.labels, eval_set.texts, CLASSIFIER)
     scores = report.slices[0]
     ours, alert = scores.macro_f1(scores.classifier), scores.macro_f1(scores.keyword_alert)
@@ -179,6 +179,13 @@ def test_eval_split_dev_scores_the_dev_sets_only_so_the_test_sets_stay_unseen_wh
     assert dev.exit_code == every.exit_code == 0, dev.output
     assert "tuned on" in dev.output and "kept for reporting" not in dev.output
     assert "tuned on" in every.output and "kept for reporting" in every.output
+
+    with_labels = CliRunner().invoke(cli, ["eval", "--labels", str(tmp_path / "a.jsonl"), "--split", "dev"])
+    assert with_labels.exit_code == 2 and "--split picks sets of --sets" in with_labels.output
+    sets_file.write_text('[[set]]\nname = "kept for reporting"\nsplit = "test"\nlabels = "a.jsonl"\n',
+                         encoding="utf-8")
+    no_dev = CliRunner().invoke(cli, ["eval", "--sets", str(sets_file), "--split", "dev"])
+    assert no_dev.exit_code == 2 and f"{sets_file} lists no dev set." in no_dev.output
 
 
 def test_macro_f1_interval_holds_the_figure_and_narrows_as_the_set_grows(tmp_path: Path) -> None:

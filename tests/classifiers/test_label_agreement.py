@@ -25,5 +25,18 @@ def test_agreement_kappa_and_f1_per_tag(tmp_path: Path) -> None:
     # 3 of 4 alike; chance agreement 0.5 (first says yes half the time, second a quarter): kappa 0.5;
     # one article both call isis, one disputed: F1 2/3.
     assert rows["isis"] == ["4", "0.750", "0.500", "0.667", "2", "1"]
-    # Both annotators say reconciliation for every article: full agreement, not a division by zero.
-    assert rows["reconciliation"][:4] == ["4", "1.000", "1.000", "1.000"]
+    # Both say reconciliation for every article: alike throughout, F1 1, but no kappa (chance explains it all).
+    assert rows["reconciliation"][:4] == ["4", "1.000", "n/a", "1.000"]
+    # Neither ever says returns: nothing to agree on, so neither kappa nor F1.
+    assert rows["returns"][:4] == ["4", "1.000", "n/a", "n/a"]
+
+
+def test_a_label_that_is_not_0_or_1_is_named_with_its_file_and_line(tmp_path: Path) -> None:
+    first = write(tmp_path / "first.jsonl", [1, 0])
+    second = tmp_path / "second.jsonl"
+    second.write_text('{"id": "a0", "isis": 1, "returns": 0, "reconciliation": 1}\n'
+                      '{"id": "a1", "isis": 2, "returns": 0, "reconciliation": 1}\n', encoding="utf-8")
+    done = subprocess.run([sys.executable, str(SCRIPT), str(first), "--second", str(second)],
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 1
+    assert done.stderr.strip() == f"error: {second}: line 2: each of isis, returns, reconciliation must be 0 or 1"
