@@ -3,14 +3,13 @@ beside the keyword alert, then one summary line per set and language."""
 
 from __future__ import annotations
 
-import json
 import os
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
 from classifiers.classifier import SupportsClassify
-from classifiers.evaluation import EvalReport, SliceScores, evaluate
+from classifiers.evaluation import EvalReport, SliceScores, evaluate, read_jsonl_records
 from newsmon.cache import cache_folder
 from newsmon.errors import ConfigError
 from newsmon.records import TAGS
@@ -44,12 +43,10 @@ class EvalSet:
         if self.texts is None or not self.texts.is_relative_to(eval_cache_folder()):
             return None
         try:
-            wanted = {str(json.loads(line)["id"]) for line in self.labels.read_text(encoding="utf-8").splitlines()
-                      if line.strip()}
-            held = {str(json.loads(line)["id"]) for line in self.texts.read_text(encoding="utf-8").splitlines()
-                    if line.strip()}
-        except (OSError, ValueError, KeyError, TypeError) as exc:
-            return f"{self.texts} cannot be read ({type(exc).__name__}); run scripts/fetch_eval_texts.py --refresh"
+            wanted = {str(row["id"]) for _, row in read_jsonl_records(self.labels)}
+            held = {str(row["id"]) for _, row in read_jsonl_records(self.texts)}
+        except ConfigError as exc:
+            return f"{exc} Run scripts/fetch_eval_texts.py --refresh"
         if wanted <= held:
             return None
         return (f"{self.texts} holds {len(wanted & held)} of its {len(wanted)} texts; "

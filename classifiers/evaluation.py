@@ -203,7 +203,8 @@ def _counts(pairs: list[tuple[dict[str, bool], Classification]]) -> dict[str, Ta
     return out
 
 
-def _read_jsonl(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
+def read_jsonl_records(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
+    """(line number, object) for each non-blank line; a ConfigError names the file and line of a bad one."""
     try:
         handle = path.open(encoding="utf-8")
     except OSError as exc:
@@ -228,20 +229,26 @@ def _utf8_lines(handle: Any, path: Path) -> Iterator[str]:
         raise ConfigError(f"{path}: not UTF-8 text ({exc.reason}); save it as UTF-8 and run again.") from exc
 
 
+def read_gold(record: dict[str, Any], where: str) -> dict[str, bool]:
+    """A labels line's 0/1 per tag; a ConfigError starting with `where` says which tag is missing or wrong."""
+    gold = {}
+    for tag in TAGS:
+        if tag not in record:
+            raise ConfigError(f"{where}: field \"{tag}\" is missing: every line needs {', '.join(TAGS)} as 0 or 1.")
+        value = record[tag]
+        if value not in (0, 1) or isinstance(value, float):
+            raise ConfigError(f"{where}: {tag} = {value!r}: expected 0 or 1.")
+        gold[tag] = bool(value)
+    return gold
+
+
 def _read_labelled(labels_path: Path, texts_path: Path | None) -> Iterator[_Labelled]:
     texts: dict[str, dict[str, Any]] = {}
     if texts_path is not None:
-        texts = {str(r["id"]): r for _, r in _read_jsonl(texts_path)}
-    for number, record in _read_jsonl(labels_path):
+        texts = {str(r["id"]): r for _, r in read_jsonl_records(texts_path)}
+    for number, record in read_jsonl_records(labels_path):
         where = f"{labels_path}: line {number}"
-        gold = {}
-        for tag in TAGS:
-            if tag not in record:
-                raise ConfigError(f"{where}: field \"{tag}\" is missing: every line needs {', '.join(TAGS)} as 0 or 1.")
-            value = record[tag]
-            if value not in (0, 1) or isinstance(value, float):
-                raise ConfigError(f"{where}: {tag} = {value!r}: expected 0 or 1.")
-            gold[tag] = bool(value)
+        gold = read_gold(record, where)
         source = record
         if texts_path is not None:
             found = texts.get(str(record["id"]))

@@ -32,6 +32,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from classifiers.eval_sets import DEFAULT_SETS_FILE, eval_cache_folder, load_sets  # noqa: E402
+from classifiers.evaluation import read_jsonl_records  # noqa: E402
 from newsmon import defaults  # noqa: E402
 from newsmon.errors import ConfigError  # noqa: E402
 
@@ -56,14 +57,14 @@ def main(argv: list[str] | None = None) -> int:
         for eval_set in load_sets(args.sets):
             if eval_set.texts is None or not eval_set.texts.is_relative_to(cache) or not eval_set.labels.exists():
                 continue
-            rows = _read_jsonl(eval_set.labels)
+            rows = [row for _, row in read_jsonl_records(eval_set.labels)]
             wanted.setdefault(eval_set.texts, []).extend(row for row in rows if row.get("url"))
         if not wanted:
             print(f"error: no set of {args.sets} reads its texts from the evaluation cache ({cache})", file=sys.stderr)
             return 1
-        cached_by_file = {path: {str(row["id"]): row for row in _read_jsonl(path)} if path.exists() else {}
+        cached_by_file = {path: {str(row["id"]): row for _, row in read_jsonl_records(path)} if path.exists() else {}
                           for path in wanted}
-    except (ConfigError, ValueError) as exc:
+    except ConfigError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
 
@@ -119,22 +120,6 @@ def _get(client: httpx.Client, url: str) -> str | Unfetched:
             if time.monotonic() > deadline:
                 return Unfetched(f"no complete answer within {defaults.FETCH_TIMEOUT_S:g} s")
         return bytes(body).decode(response.encoding or "utf-8", errors="replace")
-
-
-def _read_jsonl(path: Path) -> list[dict[str, Any]]:
-    """Rows of a JSON Lines file; a ValueError names the file and line of the first bad one."""
-    rows = []
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise ValueError(f"{path}: line {number}: not JSON ({exc.msg})") from exc
-        if not isinstance(row, dict) or "id" not in row:
-            raise ValueError(f"{path}: line {number}: needs an object with an id")
-        rows.append(row)
-    return rows
 
 
 def _write(path: Path, records: dict[str, Any]) -> None:

@@ -9,37 +9,25 @@ file (e.g. a dev and a test split) and for all of them together.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from classifiers.evaluation import read_gold, read_jsonl_records  # noqa: E402
+from newsmon.errors import ConfigError  # noqa: E402
 from newsmon.records import TAGS  # noqa: E402
 
 
-class BadLabels(ValueError):
-    """A labels file that cannot be compared; the message names the file and line."""
-
-
 def read_labels(path: Path) -> dict[str, dict[str, int]]:
+    """id -> 0/1 per tag, read and checked as `newsmon eval` reads labels; a ConfigError names the file and line."""
     labels: dict[str, dict[str, int]] = {}
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-        if not line.strip():
-            continue
+    for number, row in read_jsonl_records(path):
         where = f"{path}: line {number}"
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise BadLabels(f"{where}: not JSON ({exc.msg})") from exc
-        if not isinstance(row, dict) or "id" not in row:
-            raise BadLabels(f"{where}: needs an object with an id")
-        if any(row.get(tag) not in (0, 1) or isinstance(row.get(tag), bool) for tag in TAGS):
-            raise BadLabels(f"{where}: each of {', '.join(TAGS)} must be 0 or 1")
         if str(row["id"]) in labels:
-            raise BadLabels(f"{where}: id {row['id']!r} is labelled twice")
-        labels[str(row["id"])] = {tag: row[tag] for tag in TAGS}
+            raise ConfigError(f"{where}: id {row['id']!r} is labelled twice")
+        labels[str(row["id"])] = {tag: int(value) for tag, value in read_gold(row, where).items()}
     return labels
 
 
@@ -69,7 +57,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         second = read_labels(args.second)
         groups = {path.name: read_labels(path) for path in args.first}
-    except (BadLabels, OSError) as exc:
+    except ConfigError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     if len(groups) > 1:

@@ -39,4 +39,4 @@ def test_a_label_that_is_not_0_or_1_is_named_with_its_file_and_line(tmp_path: Pa
     done = subprocess.run([sys.executable, str(SCRIPT), str(first), "--second", str(second)],
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 1
-    assert done.stderr.strip() == f"error: {second}: line 2: each of isis, returns, reconciliation must be 0 or 1"
+    assert done.stderr.strip() == f"error: {second}: line 2: isis = 2: expected 0 or 1."  # as `newsmon eval` says
