@@ -1,5 +1,6 @@
 """How far two annotators agree: per tag, the share of articles labelled alike and Cohen's kappa, and the F1 the
-second annotator would score against the first (a ceiling for any classifier judged by the first).
+second annotator would score against the first (a ceiling for any classifier judged by the first), with its
+macro-F1 over the tags.
 
 Usage: .venv/bin/python scripts/label_agreement.py FIRST.jsonl [FIRST2.jsonl ...] --second SECOND.jsonl
 Each file holds one JSON object per line with an `id` and 0/1 per tag; only ids in both are compared, per first
@@ -68,11 +69,18 @@ def main(argv: list[str] | None = None) -> int:
         if not shared:
             print(f"{name:<32} no id in common with {args.second}")
             continue
+        f1s = []
         for tag in TAGS:
             pairs = [(first[key][tag], second[key][tag]) for key in shared]
             alike, kappa, f1 = agreement(pairs)
+            f1s.append(f1)
             print(f"{name[:32]:<32} {tag:<15} {len(pairs):>4}  {alike:>6.3f}  {_fmt(kappa):>6}  {_fmt(f1):>6}  "
                   f"{sum(a for a, _ in pairs):>6}  {sum(b for _, b in pairs):>7}")
+        # As `newsmon eval` averages: over the tags with an F1, so this is the figure a classifier that labelled
+        # exactly as the second annotator would print against the first annotator's labels.
+        defined = [f1 for f1 in f1s if f1 is not None]
+        macro = sum(defined) / len(defined) if defined else None
+        print(f"{name[:32]:<32} {'macro-F1':<15} {len(shared):>4}  {'':>6}  {'':>6}  {_fmt(macro):>6}")
     return 0
 
 

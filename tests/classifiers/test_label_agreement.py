@@ -29,6 +29,8 @@ def test_agreement_kappa_and_f1_per_tag(tmp_path: Path) -> None:
     assert rows["reconciliation"][:4] == ["4", "1.000", "n/a", "1.000"]
     # Neither ever says returns: nothing to agree on, so neither kappa nor F1.
     assert rows["returns"][:4] == ["4", "1.000", "n/a", "n/a"]
+    # The macro-F1 averages the tags that have an F1, as `newsmon eval` does: (2/3 + 1) / 2.
+    assert rows["macro-F1"] == ["4", "0.833"]
 
 
 def test_a_label_that_is_not_0_or_1_is_named_with_its_file_and_line(tmp_path: Path) -> None:
