@@ -205,6 +205,23 @@ ARABIC = [
         "والمسؤولين.",
         set(), id="ar-zeal-is-not-hamas",
     ),
+    pytest.param(
+        # Talks to end a war between its sides are mediation between parties (docs/labels.md), named by where
+        # they sit: Geneva, Muscat.
+        "وفدا الحكومة والحوثيين يصلان إلى جنيف",
+        "وصل وفد الحكومة اليمنية ووفد الحوثيين إلى سويسرا للمشاركة في مشاورات جنيف التي يرعاها المبعوث الأممي. "
+        "وقال المبعوث إن محادثات جنيف تهدف إلى وقف الحرب والاتفاق على انسحاب المسلحين من المدن. وأضاف أن "
+        "الطرفين سيلتقيان وجها لوجه للمرة الأولى منذ بدء النزاع.",
+        {"reconciliation"}, id="ar-geneva-talks-between-the-sides-are-reconciliation",
+    ),
+    pytest.param(
+        # A summit's line of support for "a political solution" among other files is not.
+        "القمة الخليجية تدعو إلى مواجهة التدخلات الإيرانية",
+        "دعا البيان الختامي للقمة إلى مواجهة التدخلات الإيرانية في شؤون المنطقة وتعزيز التعاون الدفاعي بين دول "
+        "المجلس. وأكد القادة دعمهم للحل السياسي في سوريا واليمن. كما رحبوا بالاتفاقيات الاقتصادية الموقعة وبخطط "
+        "الربط الكهربائي بين الدول الأعضاء.",
+        set(), id="ar-summit-line-on-a-political-solution-is-not-reconciliation",
+    ),
 ]
 
 
