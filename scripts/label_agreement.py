@@ -1,6 +1,6 @@
 """How far two annotators agree: per tag, the share of articles labelled alike and Cohen's kappa, and the F1 the
-second annotator would score against the first (a ceiling for any classifier judged by the first), with its
-macro-F1 over the tags.
+second annotator would score against the first (how far two readers agree, beside which a classifier judged by
+the first can be read), with its macro-F1 over the tags.
 
 Usage: .venv/bin/python scripts/label_agreement.py FIRST.jsonl [FIRST2.jsonl ...] --second SECOND.jsonl
 Each file holds one JSON object per line with an `id` and 0/1 per tag; only ids in both are compared, per first

@@ -127,7 +127,8 @@ def test_written_test_split_stays_above_its_floor_and_far_above_the_keyword_aler
     scores = report.slices[0]
     ours, alert = scores.macro_f1(scores.classifier), scores.macro_f1(scores.keyword_alert)
     assert ours is not None and alert is not None
-    assert ours >= 0.92 and ours >= alert + 0.15, format_report(report)
+    # A test split: on failure, print its figures, never its errors (they must stay unseen).
+    assert ours >= 0.92 and ours >= alert + 0.15, format_report(report, show_errors=False)
 
 
 def test_real_english_news_test_split_meets_the_bar_when_its_texts_are_cached() -> None:
@@ -145,14 +146,14 @@ def test_real_english_news_test_split_meets_the_bar_when_its_texts_are_cached() 
     scores = report.slices[0]
     ours, alert = scores.macro_f1(scores.classifier), scores.macro_f1(scores.keyword_alert)
     assert ours is not None and alert is not None
-    assert ours >= 0.92 and ours >= alert + 0.15, format_report(report)
+    assert ours >= 0.92 and ours >= alert + 0.15, format_report(report, show_errors=False)
 
 
 def test_real_arabic_news_test_split_meets_the_bar_when_the_shared_corpus_is_here() -> None:
     """eval/news-real-test.jsonl: 40 real Arabic news articles, labelled blind, read twice, disputes decided by a
-    third reader (eval/README.md), never tuned on. The texts are the shared corpus's, so this runs only where it is.
-    Measured at macro-F1 0.974 (keyword alert 0.438) with rules-2026.12.4+e221b474; the bar is 0.86 and 0.15 above
-    the keyword alert.
+    later reader (eval/README.md), never tuned on. The texts are the shared corpus's, so this runs only where it is.
+    Measured at macro-F1 0.974 (keyword alert 0.438) with rules-2026.12.4+c8a11c20; the bar is 0.86 and 0.15 above
+    the keyword alert. Its returns tag rests on one article, so one label there moves the figure by about 0.3.
     """
     from classifiers.eval_sets import DEFAULT_SETS_FILE, load_sets
 
@@ -163,7 +164,7 @@ def test_real_arabic_news_test_split_meets_the_bar_when_the_shared_corpus_is_her
     scores = report.slices[0]
     ours, alert = scores.macro_f1(scores.classifier), scores.macro_f1(scores.keyword_alert)
     assert ours is not None and alert is not None
-    assert ours >= 0.86 and ours >= alert + 0.15, format_report(report)
+    assert ours >= 0.86 and ours >= alert + 0.15, format_report(report, show_errors=False)
 
 
 def test_eval_rules_only_scores_without_the_learned_stage(tmp_path: Path) -> None:
