@@ -224,7 +224,8 @@ def test_arabic_forms_are_matched_natively(title: str, text: str, expected: set[
 
 def test_geneva_talks_between_a_wars_sides_are_reconciliation_and_between_states_are_not() -> None:
     """Talks to end a war between its sides are mediation between parties (docs/labels.md); Geneva also hosts
-    talks between states, so the talks count only with one of a war's sides in the sentence."""
+    talks between states, whose delegations are governments too, so the talks count only with a named side of a
+    civil war in the sentence."""
     text = ("وصل وفد {a} ووفد {b} إلى سويسرا للمشاركة في مشاورات جنيف. وقال مصدر في الوفد {c} إن محادثات جنيف مع {b} "
             "ستتناول {d}. ويلتقي الطرفان وجها لوجه للمرة الأولى.")
     yemen = CLASSIFIER.classify(ClassifierInput(
@@ -232,7 +233,8 @@ def test_geneva_talks_between_a_wars_sides_are_reconciliation_and_between_states
         text=text.format(a="الحكومة اليمنية", b="الحوثيين", c="الحكومي", d="انسحاب المسلحين من المدن وتبادل الأسرى")))
     nuclear = CLASSIFIER.classify(ClassifierInput(
         id="nuclear", title="وفدا إيران والدول الكبرى في جنيف", lang="ar",
-        text=text.format(a="إيران", b="الدول الكبرى", c="الإيراني", d="تخفيف العقوبات وأجهزة الطرد المركزي")))
+        text=text.format(a="الحكومة الإيرانية", b="الدول الكبرى", c="الحكومي",
+                         d="تخفيف العقوبات وأجهزة الطرد المركزي")))
     assert yemen.labels == ("reconciliation",)
     assert any("جنيف" in span for span in yemen.evidence["reconciliation"])  # the talks decided it
     assert nuclear.labels == ()
