@@ -15,11 +15,11 @@ exit status is 1. Texts already cached are left as they are unless --refresh is 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import os
 import sys
 import tempfile
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -33,8 +33,12 @@ sys.path.insert(0, str(ROOT))
 
 from classifiers.eval_sets import DEFAULT_SETS_FILE, eval_cache_folder, load_sets  # noqa: E402
 from classifiers.evaluation import read_jsonl_records  # noqa: E402
-from newsmon import defaults  # noqa: E402
+from extractors.fetch import Fetcher  # noqa: E402
+from extractors.hosts import PerHostState  # noqa: E402
+from extractors.urls import host_is_private  # noqa: E402
+from newsmon.config import FetchConfig  # noqa: E402
 from newsmon.errors import ConfigError  # noqa: E402
+from newsmon.records import FailureReason  # noqa: E402
 
 OPENING_CHARS = 2000  # the search index the labels were made from kept about this much of each page
 
@@ -68,33 +72,46 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 1
 
+    return asyncio.run(_fetch_missing(wanted, cached_by_file, args.chars, args.refresh))
+
+
+async def _fetch_missing(wanted: dict[Path, list[dict[str, Any]]], cached_by_file: dict[Path, dict[str, Any]],
+                         chars: int, refresh: bool) -> int:
+    """Fetch what the cache lacks (all with `refresh`), writing each cache file as its pages come; 1 if any failed."""
     failures = 0
-    with httpx.Client(follow_redirects=True, timeout=defaults.FETCH_TIMEOUT_S,
-                      headers={"User-Agent": defaults.USER_AGENT}) as client:
-        for texts_path, labelled in wanted.items():
-            cached = cached_by_file[texts_path]
-            for row in labelled:
-                if str(row["id"]) in cached and not args.refresh:
-                    continue
-                record = _fetch_opening(client, row, args.chars)
-                if isinstance(record, Unfetched):
-                    print(f"{row['id']} {row['url']}: {record.reason}", file=sys.stderr)
-                    failures += 1
-                    continue
-                cached[str(row["id"])] = record
-                _write(texts_path, cached)  # after every page: a run cut short keeps what it fetched
-            print(f"{texts_path}: {len(cached)} texts")
+    hosts = PerHostState()  # per-host limits and robots.txt across all the sets' URLs, as one ingest pass keeps them
+    for texts_path, labelled in wanted.items():
+        cached = cached_by_file[texts_path]
+        for row in labelled:
+            if str(row["id"]) in cached and not refresh:
+                continue
+            record = await _fetch_opening(row, chars, hosts)
+            if isinstance(record, Unfetched):
+                print(f"{row['id']} {row['url']}: {record.reason}", file=sys.stderr)
+                failures += 1
+                continue
+            cached[str(row["id"])] = record
+            _write(texts_path, cached)  # after every page: a run cut short keeps what it fetched
+        print(f"{texts_path}: {len(cached)} texts")
     return 1 if failures else 0
 
 
-def _fetch_opening(client: httpx.Client, row: dict[str, Any], chars: int) -> dict[str, Any] | Unfetched:
-    """The cache's record for one labelled URL: its opening, title and source."""
+async def _fetch_opening(row: dict[str, Any], chars: int, hosts: PerHostState) -> dict[str, Any] | Unfetched:
+    """The cache's record for one labelled URL: its opening, title and source. The page comes through the
+    pipeline's own fetcher, so robots.txt, the address guard, the size cap and the deadline apply as in a pass."""
+    url = str(row["url"])
     try:
-        html = _get(client, str(row["url"]))
-    except (httpx.HTTPError, httpx.InvalidURL) as exc:  # InvalidURL is not an HTTPError
-        return Unfetched(f"cannot fetch: {type(exc).__name__}: {exc}")
-    if isinstance(html, Unfetched):
-        return html
+        httpx.URL(url)
+    except httpx.InvalidURL as exc:
+        return Unfetched(f"cannot fetch: InvalidURL: {exc}")
+    async with Fetcher(FetchConfig(), allow_private=await host_is_private(url), host_state=hosts) as fetcher:
+        fetched = await fetcher.fetch(url, source="eval")
+    if not fetched.ok:
+        attempt = fetched.attempt
+        if attempt.reason is FailureReason.HTTP_STATUS:
+            return Unfetched(f"HTTP {attempt.status}")
+        return Unfetched(f"cannot fetch: {attempt.error}")
+    html = fetched.text()
     extracted = trafilatura.extract(html, url=str(row["url"]), output_format="json", with_metadata=True,
                                     favor_recall=True)
     found = json.loads(extracted) if extracted else {}
@@ -104,22 +121,6 @@ def _fetch_opening(client: httpx.Client, row: dict[str, Any], chars: int) -> dic
     return {"id": row["id"], "url": row["url"], "title": found.get("title") or text.split("\n", 1)[0],
             "text": text[:chars], "lang": row.get("lang") or "en", "source": urlsplit(row["url"]).hostname,
             "published": row.get("published")}
-
-
-def _get(client: httpx.Client, url: str) -> str | Unfetched:
-    """The page's text, within the pipeline's limits: its size cap and one deadline for the whole download."""
-    deadline = time.monotonic() + defaults.FETCH_TIMEOUT_S
-    with client.stream("GET", url) as response:
-        if response.status_code != 200:
-            return Unfetched(f"HTTP {response.status_code}")
-        body = bytearray()
-        for chunk in response.iter_bytes():
-            body += chunk
-            if len(body) > defaults.MAX_BODY_BYTES:
-                return Unfetched(f"larger than {defaults.MAX_BODY_BYTES:,} bytes")
-            if time.monotonic() > deadline:
-                return Unfetched(f"no complete answer within {defaults.FETCH_TIMEOUT_S:g} s")
-        return bytes(body).decode(response.encoding or "utf-8", errors="replace")
 
 
 def _write(path: Path, records: dict[str, Any]) -> None:

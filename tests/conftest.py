@@ -45,6 +45,15 @@ def prefect_harness() -> Iterator[None]:
 
 
 @pytest.fixture
+def unwritable_cache_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """NEWSMON_CACHE_DIR where no folder can be made (a file stands in the way): what is stored there is lost."""
+    blocked = tmp_path / "a-file"
+    blocked.write_text("in the way", encoding="utf-8")
+    monkeypatch.setenv("NEWSMON_CACHE_DIR", str(blocked / "cache"))
+    return blocked / "cache"
+
+
+@pytest.fixture
 def news_site() -> Iterator[SampleSite]:
     with SampleSite() as site:
         yield site

@@ -66,10 +66,6 @@ def test_a_damaged_stored_pickle_is_read_again_from_the_files(cache: Path) -> No
     assert path.read_bytes() != b"not a classifier"
 
 
-def test_a_cache_folder_that_cannot_be_written_only_costs_the_reading(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    blocked = tmp_path / "a-file"
-    blocked.write_text("in the way", encoding="utf-8")
-    monkeypatch.setenv("NEWSMON_CACHE_DIR", str(blocked / "cache"))
+@pytest.mark.usefixtures("unwritable_cache_folder")
+def test_a_cache_folder_that_cannot_be_written_only_costs_the_reading() -> None:
     assert load_classifier().classify(ARTICLE).labels == ("returns",)

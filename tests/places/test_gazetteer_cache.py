@@ -56,12 +56,8 @@ def test_a_damaged_stored_gazetteer_is_built_again(cache: Path) -> None:
     assert path.read_bytes() != b"not a gazetteer"
 
 
-def test_a_cache_folder_that_cannot_be_written_only_costs_the_build(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    blocked = tmp_path / "a-file"
-    blocked.write_text("in the way", encoding="utf-8")
-    monkeypatch.setenv("NEWSMON_CACHE_DIR", str(blocked / "cache"))
+@pytest.mark.usefixtures("unwritable_cache_folder")
+def test_a_cache_folder_that_cannot_be_written_only_costs_the_build() -> None:
     load_gazetteer.cache_clear()
     try:
         assert places_of(None, "Fire in al-Hol camp", "A fire tore through tents in al-Hol camp.") == ["SY-HA"]
